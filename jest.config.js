@@ -1,0 +1,19 @@
+// Two projects: `unit` (pure logic, no processes) and `integration` (a real kube-apiserver,
+// started by `make test` through hack/cluster-up.sh; KUBECONFIG names it).
+const esm = {
+  extensionsToTreatAsEsm: [".ts"],
+  moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
+  transform: { "^.+\\.ts$": ["ts-jest", { useESM: true }] },
+  testEnvironment: "node",
+};
+export default {
+  projects: [
+    { ...esm, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts", "<rootDir>/src/**/*.test.ts"] },
+    {
+      ...esm,
+      displayName: "integration",
+      testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
+      setupFiles: ["<rootDir>/test/integration/support/require-cluster.ts"],
+    },
+  ],
+};

@@ -1,0 +1,62 @@
+// Shared helpers for integration tests: clients for the real API server named by KUBECONFIG,
+// throwaway namespaces, and the kubectl binary that matches the server.
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { promisify } from "node:util";
+import * as k8s from "@kubernetes/client-node";
+
+const execFileAsync = promisify(execFile);
+
+export function kubeConfig(): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(process.env.KUBECONFIG as string);
+  return kc;
+}
+
+/** kubectl built with the control plane (hack/build-k8s.sh); KUBECTL overrides. */
+export function kubectlPath(): string {
+  return process.env.KUBECTL ?? "kubectl";
+}
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs kubectl against the test cluster; never throws on a non-zero exit. */
+export async function kubectl(args: string[], input?: string): Promise<KubectlResult> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      kubectlPath(),
+      args,
+      { env: process.env, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+export async function mustKubectl(args: string[], input?: string): Promise<string> {
+  const r = await kubectl(args, input);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Creates a namespace with a random suffix; returns its name. */
+export async function createTestNamespace(prefix: string): Promise<string> {
+  const name = `${prefix}-${randomBytes(3).toString("hex")}`;
+  const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name, labels: { "griddesk.io/test": "true" } } } });
+  return name;
+}
+
+export async function deleteNamespace(name: string): Promise<void> {
+  const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
+  await core.deleteNamespace({ name }).catch(() => undefined);
+}
+
+export { execFileAsync };
