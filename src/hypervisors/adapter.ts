@@ -1,0 +1,135 @@
+// The hypervisor adapter seam: what an agent hosts, one instance per HostNode it serves.
+// Semantics, idempotency and concurrency rules are in CONTRACT.md beside this file; nothing
+// above this interface may know which hypervisor is underneath.
+
+/** The HostNode `spec.hypervisor.type` keys griddesk knows about. */
+export type HypervisorType = "kubevirt" | "libvirt" | "simulated";
+export const HYPERVISOR_TYPES: readonly HypervisorType[] = ["kubevirt", "libvirt", "simulated"];
+
+/** Which Desktop a VM belongs to. The uid is the key; namespace and name are for people and logs. */
+export interface DesktopIdentity {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
+export type ImageFormat = "qcow2" | "raw";
+export const IMAGE_FORMATS: readonly ImageFormat[] = ["qcow2", "raw"];
+
+/** A golden image. Images are content-addressed: two refs with one sha256 are one image. */
+export interface ImageRef {
+  readonly source: string;
+  /** Lower-case hex SHA-256 of the image file, 64 characters. */
+  readonly sha256: string;
+  readonly format: ImageFormat;
+}
+
+export type ImageState = "pulling" | "ready" | "failed";
+
+export interface ImageStatus extends ImageRef {
+  readonly state: ImageState;
+  readonly sizeBytes?: number;
+  /** CamelCase reason when state is "failed". */
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+export type Firmware = "bios" | "uefi";
+
+export interface VmResources {
+  readonly cpuMilli: number;
+  readonly memoryBytes: number;
+  readonly diskBytes: number;
+}
+
+/** What to create. Fixed at creation: a later create with the same uid never resizes the VM. */
+export interface VmSpec extends VmResources {
+  readonly id: DesktopIdentity;
+  readonly image: ImageRef & { readonly firmware?: Firmware };
+}
+
+export type VmState = "provisioning" | "running" | "failed";
+
+/** Why a VM is in state "failed" (VmStatus.reason). */
+export type VmFailureReason = "ProvisioningFailed" | "ImagePullFailed" | "VmStopped";
+
+export type EndpointProtocol = "vnc" | "spice" | "rdp";
+
+export interface Endpoint {
+  readonly protocol: EndpointProtocol;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface VmStatus {
+  readonly id: DesktopIdentity;
+  readonly state: VmState;
+  readonly resources: VmResources;
+  readonly imageSha256: string;
+  /** Milliseconds since the epoch, by the adapter's clock. */
+  readonly createdAt: number;
+  /** Present once state is "running". */
+  readonly endpoint?: Endpoint;
+  /** Present when state is "failed". */
+  readonly reason?: VmFailureReason;
+  readonly message?: string;
+  readonly overlayPath?: string;
+}
+
+export interface HostFacts {
+  readonly cpuModel: string;
+  readonly cpuVendor: string;
+  readonly cores: number;
+  readonly memoryBytes: number;
+  readonly localStorageBytes: number;
+  readonly hypervisorVersion: string;
+  readonly adapterVersion: string;
+}
+
+/**
+ * A hint that something changed without a call causing it: a VM finished provisioning or
+ * failed or stopped (status null: it is gone), an image pull finished. Level-triggered: the
+ * listener should re-queue the owning object, which then reads the present state with `get`.
+ */
+export type AdapterEvent =
+  | { readonly kind: "vm"; readonly id: DesktopIdentity; readonly status: VmStatus | null }
+  | { readonly kind: "image"; readonly status: ImageStatus };
+
+export type AdapterListener = (event: AdapterEvent) => void;
+
+export interface HypervisorAdapter {
+  readonly type: HypervisorType;
+  /** The HostNode this instance serves. */
+  readonly hostName: string;
+
+  /** The host's facts, for HostNode status and capacity when the spec omits it. */
+  probe(): Promise<HostFacts>;
+
+  /**
+   * Resolve once the image is cached on the host (state "ready") or rejects with an
+   * AdapterError. Concurrent callers for one sha256 share one pull. `signal` abandons this
+   * caller's wait only; the pull goes on for the others and for the cache.
+   */
+  prepareImage(image: ImageRef, signal?: AbortSignal): Promise<ImageStatus>;
+  /** Cached and in-flight images. */
+  listImages(): Promise<ImageStatus[]>;
+
+  /**
+   * Start a VM and return at once, usually in state "provisioning" (pulling the image if it is
+   * not cached yet). Idempotent by `spec.id.uid`: an existing VM's status is returned as is.
+   */
+  create(spec: VmSpec): Promise<VmStatus>;
+  /** The VM's present status, or null when there is none. */
+  get(id: DesktopIdentity): Promise<VmStatus | null>;
+  /** Every VM this adapter (griddesk) made on the host, in any state, and no others. */
+  list(): Promise<VmStatus[]>;
+  /** Remove the VM and its overlay. Resolves when both are gone; a no-op when absent. */
+  destroy(id: DesktopIdentity): Promise<void>;
+  /** Best-effort message into the guest; false when it cannot be delivered. */
+  notify(id: DesktopIdentity, message: string): Promise<boolean>;
+
+  /** Subscribe to change hints; returns the unsubscribe function. */
+  onChange(listener: AdapterListener): () => void;
+  /** Release timers and connections. VMs are left as they are; later calls fail AdapterClosed. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,30 @@
+// Shared set-up for the simulated adapter's own tests.
+import type { DesktopIdentity, ImageRef, VmSpec } from "../../../src/hypervisors/adapter.js";
+import { parseSimulatedConfig } from "../../../src/hypervisors/simulated/config.js";
+import { SimulatedAdapter, SimulatedHostState } from "../../../src/hypervisors/simulated/index.js";
+import { ManualClock } from "./manual-clock.js";
+
+export const image: ImageRef = {
+  source: "file:///srv/images/win11.qcow2",
+  sha256: "cd".repeat(32),
+  format: "qcow2",
+};
+
+export function vmSpec(n: number, namespace = "team-a"): VmSpec {
+  const id: DesktopIdentity = { namespace, name: `desk-${n}`, uid: `uid-${namespace}-${n}` };
+  return { id, cpuMilli: 2000, memoryBytes: 4 * 1024 ** 3, diskBytes: 40 * 1024 ** 3, image };
+}
+
+export interface SimHost {
+  adapter: SimulatedAdapter;
+  clock: ManualClock;
+  state: SimulatedHostState;
+}
+
+export function simHost(
+  settings: Record<string, unknown> = {},
+  { hostName = "sim-1", clock = new ManualClock(), state = new SimulatedHostState() } = {},
+): SimHost {
+  const config = parseSimulatedConfig(hostName, settings);
+  return { adapter: new SimulatedAdapter({ hostName, config, state, clock }), clock, state };
+}
