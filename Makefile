@@ -1,0 +1,46 @@
+# griddesk — the two commands a person needs are `make run` and `make test`.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH)
+
+.PHONY: help deps k8s-binaries helm-binary cluster-up cluster-down generate verify build test test-unit test-integration run clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.package-lock.json k8s-binaries ## install npm packages and build the control-plane binaries
+
+k8s-binaries: ## build etcd, kube-apiserver, kube-controller-manager, kubectl from Go modules (cached)
+	@hack/build-k8s.sh >/dev/null
+
+helm-binary: ## build helm from its Go module (cached)
+	@hack/build-helm.sh >/dev/null
+
+cluster-up: deps ## start a throwaway local control plane (prints the KUBECONFIG export)
+	@hack/cluster-up.sh
+
+cluster-down: ## stop the local control plane and delete its state
+	@hack/cluster-down.sh
+
+generate: node_modules/.package-lock.json ## regenerate CRDs and TypeScript types from src/api/schema
+	npm run generate
+
+verify: node_modules/.package-lock.json ## generated files current, lint, format, types
+	npm run verify-generated
+	npm run lint
+	npm run typecheck
+
+build: node_modules/.package-lock.json ## compile TypeScript to dist/
+	npm run build
+
+test: deps ## everything CI runs: verify, unit tests, integration tests on a real control plane
+	@hack/test.sh
+
+run: deps build ## local control plane + CRDs + examples + controller and agent
+	@hack/run.sh
+
+clean: cluster-down ## remove build output and local state
+	rm -rf dist .griddesk
