@@ -1,0 +1,239 @@
+// DesktopPool: a ReplicaSet of transient desktops across hosts of any hypervisor.
+import { Plurals } from "../constants.js";
+import type { KindDefinition, Schema } from "./openapi.js";
+import { count, duration, hypervisorType, integer, quantity, text } from "./primitives.js";
+import { conditions, desktopImage, desktopResources, labelSelector, observedGeneration } from "./shared.js";
+import { tsNamed } from "./ts-names.js";
+
+const MAX_DESKTOPS = 10000;
+
+const placement: Schema = tsNamed("PlacementPolicy", {
+  description: "How new desktops are spread over the eligible hosts.",
+  type: "object",
+  default: {},
+  properties: {
+    strategy: tsNamed(
+      "PlacementStrategy",
+      {
+        description:
+          "BreadthFirst spreads desktops over the least-loaded hosts; DepthFirst fills one host before the next.",
+        type: "string",
+        enum: ["BreadthFirst", "DepthFirst"],
+        default: "BreadthFirst",
+      },
+      "How placement spreads desktops over hosts.",
+    ),
+    maxProvisioningPerHost: integer(
+      "How many of this pool's desktops one host may provision at once, 1 to 100.",
+      1,
+      100,
+      {
+        default: 4,
+      },
+    ),
+  },
+});
+
+const session: Schema = tsNamed("SessionPolicy", {
+  description: "What a logon gets and how long it may last. Durations are Go durations such as 30m or 12h.",
+  type: "object",
+  default: {},
+  properties: {
+    persistence: tsNamed(
+      "SessionPersistence",
+      {
+        description:
+          "NonPersistent: nothing survives logoff. ProfileManaged: the user's profile is restored at logon and " +
+          "saved at logoff to spec.profile.store (the desktop itself is still discarded).",
+        type: "string",
+        enum: ["NonPersistent", "ProfileManaged"],
+        default: "NonPersistent",
+      },
+      "What survives a logoff.",
+    ),
+    idleTimeout: duration("End a session with no user input for this long, e.g. 30m. Omitted: never."),
+    disconnectedTimeout: duration(
+      "End a session whose client has been disconnected this long, e.g. 15m. Omitted: never.",
+    ),
+    maxDuration: duration("End any session this long after logon, e.g. 12h. Omitted: no limit."),
+  },
+});
+
+const profile: Schema = tsNamed("ProfilePolicy", {
+  description: "Where user profiles live; required when spec.session.persistence is ProfileManaged.",
+  type: "object",
+  required: ["store"],
+  properties: {
+    store: text(
+      "The profile store: an absolute path mounted on every host, or an smb:// or nfs:// URL.",
+      2048,
+      { pattern: "^(/|smb://|nfs://)\\S+$" },
+    ),
+    quota: quantity("spec.profile.quota", "Largest profile one user may keep, e.g. 5Gi. Omitted: no limit.", {
+      positive: true,
+    }),
+  },
+});
+
+const maintenance: Schema = tsNamed("MaintenancePolicy", {
+  description: "Limits on host maintenance, so a rolling drain across the fleet never empties the pool.",
+  type: "object",
+  default: {},
+  properties: {
+    maxUnavailableHosts: tsNamed(
+      "IntOrString",
+      {
+        description:
+          "How many of the pool's eligible hosts may be cordoned or draining at once: a count such as 1 or a " +
+          "percentage of eligible hosts such as 10%.",
+        "x-kubernetes-int-or-string": true,
+        anyOf: [{ type: "integer" }, { type: "string" }],
+        maxLength: 4,
+        default: 1,
+        "x-kubernetes-validations": [
+          {
+            rule: "type(self) == int ? self >= 0 : self.matches('^(100|[1-9]?[0-9])%$')",
+            message:
+              "spec.maintenance.maxUnavailableHosts must be an integer of at least 0 or a percentage from 0% to 100%, such as 10%",
+          },
+        ],
+      },
+      'An integer or a string such as a percentage ("10%").',
+    ),
+  },
+});
+
+const spec: Schema = tsNamed("DesktopPoolSpec", {
+  description: "The desired state of the pool: image, desktop size, hosts, counts and policies.",
+  type: "object",
+  required: ["image", "resources", "max"],
+  properties: {
+    image: desktopImage,
+    resources: desktopResources,
+    hostSelector: labelSelector(
+      "Which HostNodes may run this pool's desktops, by label, across any hypervisor. Empty selects every host.",
+      { default: {} },
+    ),
+    hypervisorTypes: {
+      description: "Restricts placement to hosts of these hypervisor types. Omitted: any type.",
+      type: "array",
+      maxItems: 3,
+      items: hypervisorType("A hypervisor type: libvirt, kubevirt or simulated."),
+      "x-kubernetes-list-type": "set",
+    },
+    min: integer("Desktops kept in existence even when nobody is logged on, 0 to max.", 0, MAX_DESKTOPS, {
+      default: 0,
+    }),
+    max: integer(`Most desktops the pool may have, in use or not, 1 to ${MAX_DESKTOPS}.`, 1, MAX_DESKTOPS),
+    buffer: integer(
+      "Warm desktops kept Available (ready, unassigned) for fast logon, 0 to max.",
+      0,
+      MAX_DESKTOPS,
+      {
+        default: 0,
+      },
+    ),
+    placement,
+    session,
+    profile,
+    maintenance,
+    paused: {
+      description: "When true the pool neither creates nor deletes desktops; existing sessions continue.",
+      type: "boolean",
+      default: false,
+    },
+  },
+  "x-kubernetes-validations": [
+    {
+      rule: "!has(self.min) || self.min <= self.max",
+      message: "spec.min must be less than or equal to spec.max",
+      fieldPath: ".min",
+    },
+    {
+      rule: "!has(self.buffer) || self.buffer <= self.max",
+      message: "spec.buffer must be less than or equal to spec.max",
+      fieldPath: ".buffer",
+    },
+    {
+      rule: "!has(self.session) || !has(self.session.persistence) || self.session.persistence != 'ProfileManaged' || has(self.profile)",
+      message: "spec.profile (with a store) is required when spec.session.persistence is ProfileManaged",
+      fieldPath: ".profile",
+      reason: "FieldValueRequired",
+    },
+  ],
+});
+
+const status: Schema = tsNamed("DesktopPoolStatus", {
+  description: "The observed state of the pool, written by the pool controller.",
+  type: "object",
+  properties: {
+    observedGeneration: observedGeneration("DesktopPool"),
+    conditions: conditions("Ready (summary), HostsAvailable and BufferSatisfied; see src/api/conditions.ts."),
+    replicas: count("Desktops of this pool in any phase."),
+    available: count("Desktops Available: ready and not bound to a session."),
+    provisioning: count("Desktops Pending or Provisioning."),
+    inUse: count("Desktops bound to a session."),
+    failed: count("Desktops Failed and not yet replaced."),
+    hosts: count(
+      "HostNodes eligible for this pool (selector and hypervisor type match, Ready, schedulable).",
+    ),
+    imageHash: text("Hash of spec.image; desktops whose spec.imageHash differs are outdated.", 128),
+  },
+});
+
+export const desktopPool: KindDefinition = {
+  kind: "DesktopPool",
+  plural: Plurals.DesktopPool,
+  singular: "desktoppool",
+  shortNames: ["dp"],
+  scope: "Namespaced",
+  description:
+    "DesktopPool keeps a warm buffer of transient desktops from one golden image on any mix of hosts and " +
+    "hypervisors, like a ReplicaSet keeps Pods. Users log on through DesktopSessions.",
+  spec,
+  status,
+  printerColumns: [
+    { name: "Min", type: "integer", jsonPath: ".spec.min", description: "Desktops kept at least." },
+    { name: "Max", type: "integer", jsonPath: ".spec.max", description: "Desktops allowed at most." },
+    { name: "Buffer", type: "integer", jsonPath: ".spec.buffer", description: "Warm desktops wanted." },
+    {
+      name: "Available",
+      type: "integer",
+      jsonPath: ".status.available",
+      description: "Warm desktops ready now.",
+    },
+    {
+      name: "In-Use",
+      type: "integer",
+      jsonPath: ".status.inUse",
+      description: "Desktops bound to sessions.",
+    },
+    { name: "Total", type: "integer", jsonPath: ".status.replicas", description: "Desktops in any phase." },
+    {
+      name: "Hosts",
+      type: "integer",
+      jsonPath: ".status.hosts",
+      description: "Eligible hosts.",
+      priority: 1,
+    },
+    {
+      name: "Image",
+      type: "string",
+      jsonPath: ".spec.image.source",
+      description: "Golden image.",
+      priority: 1,
+    },
+    {
+      name: "Ready",
+      type: "string",
+      jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+      description: "Whether the buffer is satisfied.",
+    },
+    {
+      name: "Age",
+      type: "date",
+      jsonPath: ".metadata.creationTimestamp",
+      description: "Time since creation.",
+    },
+  ],
+};

@@ -1,0 +1,140 @@
+// DesktopSession: one user's logon, like a PersistentVolumeClaim binds a volume. It binds to
+// one Desktop of its pool; deleting it is the logoff.
+import { Plurals } from "../constants.js";
+import type { KindDefinition, Schema, ValidationRule } from "./openapi.js";
+import { dateTime, objectName, text } from "./primitives.js";
+import { conditions, endpoint, observedGeneration } from "./shared.js";
+import { tsNamed } from "./ts-names.js";
+
+export const SESSION_PHASES = ["Pending", "Bound", "Ready", "Ending", "Ended", "Failed"] as const;
+
+/** Why a session ended (status.endReason), a closed vocabulary. */
+export const SESSION_END_REASONS = [
+  "UserLogoff",
+  "IdleTimeout",
+  "DisconnectedTimeout",
+  "MaxDurationExceeded",
+  "HostDrained",
+  "DesktopFailed",
+  "PoolDeleted",
+] as const;
+
+function immutable(path: string): ValidationRule {
+  return { rule: "self == oldSelf", message: `${path} is immutable; end this session and create a new one` };
+}
+
+const spec: Schema = tsNamed("DesktopSessionSpec", {
+  description: "The logon request: which pool and which user. Create it to log on, delete it to log off.",
+  type: "object",
+  required: ["poolRef", "user"],
+  properties: {
+    poolRef: {
+      ...objectName("Name of the DesktopPool to take a desktop from (same namespace). Immutable."),
+      "x-kubernetes-validations": [immutable("spec.poolRef")],
+    },
+    user: text("The user logging on, e.g. alice@example.com. Immutable.", 256, {
+      minLength: 1,
+      "x-kubernetes-validations": [immutable("spec.user")],
+    }),
+    clientInfo: tsNamed("ClientInfo", {
+      description: "What the broker knows about the user's client device, for display and audit.",
+      type: "object",
+      properties: {
+        hostname: text("The client device's host name.", 253),
+        address: text("The client's IP address as the broker saw it.", 64),
+        userAgent: text("The client software and version, e.g. remote-viewer 11.0.", 256),
+      },
+    }),
+  },
+});
+
+const status: Schema = tsNamed("DesktopSessionStatus", {
+  description: "The observed state of the logon, written by the session controller (connected: by a broker).",
+  type: "object",
+  properties: {
+    observedGeneration: observedGeneration("DesktopSession"),
+    phase: tsNamed(
+      "SessionPhase",
+      {
+        description:
+          "Pending (waiting for a desktop), Bound (desktop reserved), Ready (endpoint published), Ending " +
+          "(logging off), Ended, Failed.",
+        type: "string",
+        enum: SESSION_PHASES,
+      },
+      "Where a DesktopSession is in its life, from Pending to Ended (or Failed).",
+    ),
+    desktopRef: objectName("Name of the Desktop bound to this session (same namespace)."),
+    hostRef: objectName("Name of the HostNode the bound desktop runs on."),
+    endpoint,
+    boundAt: dateTime("When a desktop was bound."),
+    readyAt: dateTime("When the endpoint was published."),
+    endedAt: dateTime("When the session ended."),
+    endReason: tsNamed(
+      "SessionEndReason",
+      {
+        description:
+          "Why the session ended: UserLogoff, IdleTimeout, DisconnectedTimeout, MaxDurationExceeded, " +
+          "HostDrained, DesktopFailed or PoolDeleted.",
+        type: "string",
+        enum: SESSION_END_REASONS,
+      },
+      "Why a DesktopSession ended.",
+    ),
+    connected: {
+      description: "Whether a client is connected now, as reported by a broker.",
+      type: "boolean",
+    },
+    lastActivityTime: dateTime(
+      "Last user input seen, as reported by a broker; drives spec.session.idleTimeout.",
+    ),
+    notice: tsNamed("SessionNotice", {
+      description: "A notice for the user, e.g. that the host is being drained and when logoff is forced.",
+      type: "object",
+      required: ["message"],
+      properties: {
+        message: text("The text to show the user.", 1024),
+        deadline: dateTime("When the session will be ended, if it will."),
+      },
+    }),
+    conditions: conditions("Ready (summary) and Bound; see src/api/conditions.ts."),
+  },
+});
+
+export const desktopSession: KindDefinition = {
+  kind: "DesktopSession",
+  plural: Plurals.DesktopSession,
+  singular: "desktopsession",
+  shortNames: ["sess"], // not "ds": kubectl resolves that to DaemonSets
+  scope: "Namespaced",
+  description:
+    "DesktopSession is one user's logon to a DesktopPool: it binds to one Desktop and publishes its " +
+    "endpoint. Deleting it logs the user off and destroys the desktop.",
+  spec,
+  status,
+  printerColumns: [
+    { name: "User", type: "string", jsonPath: ".spec.user", description: "User logged on." },
+    { name: "Pool", type: "string", jsonPath: ".spec.poolRef", description: "Pool the desktop comes from." },
+    {
+      name: "Host",
+      type: "string",
+      jsonPath: ".status.hostRef",
+      description: "HostNode of the bound desktop.",
+    },
+    { name: "Phase", type: "string", jsonPath: ".status.phase", description: "Lifecycle phase." },
+    {
+      name: "Desktop",
+      type: "string",
+      jsonPath: ".status.desktopRef",
+      description: "Bound desktop.",
+      priority: 1,
+    },
+    {
+      name: "Age",
+      type: "date",
+      jsonPath: ".metadata.creationTimestamp",
+      description: "Time since creation.",
+    },
+  ],
+  selectableFields: [".spec.poolRef", ".spec.user"],
+};

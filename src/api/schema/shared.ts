@@ -1,0 +1,194 @@
+// Compound schema pieces used by more than one kind: conditions, label selectors, images,
+// desktop sizes and endpoints. Each is one object so the generated types share one interface.
+import type { Schema } from "./openapi.js";
+import { dateTime, integer, quantity, text } from "./primitives.js";
+import { tsNamed } from "./ts-names.js";
+
+export const condition: Schema = tsNamed("Condition", {
+  description: "One aspect of the object's state, in the shape of metav1.Condition.",
+  type: "object",
+  required: ["type", "status", "lastTransitionTime", "reason", "message"],
+  properties: {
+    type: text("Condition type in CamelCase, e.g. Ready. Each kind documents its closed set of types.", 316, {
+      pattern:
+        "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$",
+    }),
+    status: tsNamed(
+      "ConditionStatus",
+      {
+        description: "Whether the condition holds: True, False or Unknown.",
+        type: "string",
+        enum: ["True", "False", "Unknown"],
+      },
+      "Whether a condition holds.",
+    ),
+    observedGeneration: {
+      description: "The metadata.generation the condition was computed from.",
+      type: "integer",
+      format: "int64",
+      minimum: 0,
+    },
+    lastTransitionTime: dateTime("When status last changed (not when reason or message last changed)."),
+    reason: text("Machine-readable CamelCase reason for the current status.", 1024, {
+      minLength: 1,
+      pattern: "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$",
+    }),
+    message: text("Human-readable detail about the current status; may be empty.", 32768),
+  },
+});
+
+export function conditions(description: string): Schema {
+  return {
+    description,
+    type: "array",
+    maxItems: 32,
+    items: condition,
+    "x-kubernetes-list-type": "map",
+    "x-kubernetes-list-map-keys": ["type"],
+  };
+}
+
+export function observedGeneration(kind: string): Schema {
+  return {
+    description: `The ${kind}'s metadata.generation that this status was last computed from.`,
+    type: "integer",
+    format: "int64",
+    minimum: 0,
+  };
+}
+
+const labelSelectorRequirement: Schema = tsNamed("LabelSelectorRequirement", {
+  description: "One requirement on a label: a key, an operator and (for In/NotIn) values.",
+  type: "object",
+  required: ["key", "operator"],
+  properties: {
+    key: text("The label key the requirement applies to.", 317, { minLength: 1 }),
+    operator: {
+      description: "How the key relates to the values: In, NotIn, Exists or DoesNotExist.",
+      type: "string",
+      enum: ["In", "NotIn", "Exists", "DoesNotExist"],
+    },
+    values: {
+      description: "Label values; non-empty for In and NotIn, empty for Exists and DoesNotExist.",
+      type: "array",
+      maxItems: 64,
+      items: text("A label value.", 63),
+      "x-kubernetes-list-type": "atomic",
+    },
+  },
+});
+
+/** A metav1.LabelSelector; an empty selector matches every object. */
+export function labelSelector(description: string, extra: Partial<Schema> = {}): Schema {
+  return tsNamed("LabelSelector", {
+    description,
+    type: "object",
+    ...extra,
+    "x-kubernetes-map-type": "atomic",
+    properties: {
+      matchLabels: {
+        description: "Labels that must all be present with exactly these values.",
+        type: "object",
+        maxProperties: 64,
+        additionalProperties: text("A label value.", 63),
+      },
+      matchExpressions: {
+        description: "Requirements that must all hold (ANDed with matchLabels).",
+        type: "array",
+        maxItems: 32,
+        items: labelSelectorRequirement,
+        "x-kubernetes-list-type": "atomic",
+      },
+    },
+  });
+}
+
+const imageLocation = "^(file:///|/|https?://)\\S+$";
+
+const bootSpec: Schema = tsNamed("DirectKernelBoot", {
+  description:
+    "Direct kernel boot: start the VM from this kernel (and initrd) instead of the disk's boot loader. " +
+    "For small Linux test images; omit for ordinary disk images.",
+  type: "object",
+  required: ["kernel"],
+  properties: {
+    kernel: text("The kernel: an absolute path, a file:/// URL or an http(s) URL.", 2048, {
+      pattern: imageLocation,
+    }),
+    initrd: text("The initial ramdisk: an absolute path, a file:/// URL or an http(s) URL.", 2048, {
+      pattern: imageLocation,
+    }),
+    cmdline: text("The kernel command line, e.g. 'console=ttyS0 root=/dev/vda'.", 4096),
+  },
+});
+
+/** The golden image a desktop's copy-on-write overlay sits on. */
+export const desktopImage: Schema = tsNamed("DesktopImage", {
+  description: "The golden image desktops boot from; hosts cache it locally, verified by sha256.",
+  type: "object",
+  required: ["source", "sha256"],
+  properties: {
+    source: text(
+      "Where hosts fetch the image: an absolute path or file:/// URL on the host, or an http(s) URL.",
+      2048,
+      { pattern: imageLocation },
+    ),
+    sha256: {
+      description: "SHA-256 of the image file as 64 lowercase hex digits; a host refuses a mismatching copy.",
+      type: "string",
+      pattern: "^[a-f0-9]{64}$",
+    },
+    format: {
+      description: "Disk format of the image file: qcow2 or raw.",
+      type: "string",
+      enum: ["qcow2", "raw"],
+      default: "qcow2",
+    },
+    boot: bootSpec,
+  },
+});
+
+const resourcesPath = "spec.resources";
+
+/** A desktop's size; both DesktopPool and Desktop carry it at spec.resources. */
+export const desktopResources: Schema = tsNamed("DesktopResources", {
+  description: "The size of one desktop: virtual CPUs, memory and system disk.",
+  type: "object",
+  required: ["cpu", "memory", "disk"],
+  properties: {
+    cpu: quantity(
+      `${resourcesPath}.cpu`,
+      "Virtual CPUs, e.g. 2 (adapters round fractions such as 500m up).",
+      {
+        positive: true,
+      },
+    ),
+    memory: quantity(`${resourcesPath}.memory`, "Guest memory, e.g. 4Gi.", { positive: true }),
+    disk: quantity(
+      `${resourcesPath}.disk`,
+      "Virtual size of the system disk (the overlay's limit), e.g. 40Gi.",
+      {
+        positive: true,
+      },
+    ),
+  },
+});
+
+export const endpoint: Schema = tsNamed("DesktopEndpoint", {
+  description: "Where a client connects to the desktop's console or remote display.",
+  type: "object",
+  required: ["protocol", "host", "port"],
+  properties: {
+    protocol: tsNamed(
+      "DisplayProtocol",
+      {
+        description: "Remote display protocol: vnc, spice or rdp.",
+        type: "string",
+        enum: ["vnc", "spice", "rdp"],
+      },
+      "A remote display protocol.",
+    ),
+    host: text("Host name or IP address to connect to.", 253, { minLength: 1 }),
+    port: integer("TCP port to connect to.", 1, 65535),
+  },
+});
