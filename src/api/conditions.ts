@@ -47,6 +47,12 @@ export const HostNodeReasons = {
   ForcingLogoff: "ForcingLogoff",
   /** Draining=True: the deadline passed, forceLogoff is false, and sessions remain open. */
   DeadlinePassed: "DeadlinePassed",
+  /**
+   * Draining=False and Drained=False: spec.drain is set, but starting it now would take more of a
+   * pool's hosts out of service than its spec.maintenance.maxUnavailableHosts allows; the message
+   * names the pool. The drain starts by itself once the budget allows.
+   */
+  WaitingForBudget: "WaitingForBudget",
   /** Draining=False and Drained=False: spec.drain is absent. */
   NoDrainRequested: "NoDrainRequested",
   /** Draining=False: spec.drain was removed before the drain finished. */

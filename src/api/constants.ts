@@ -45,6 +45,13 @@ export const Annotations = {
    * Node named by spec.nodeName), so the mirror only ever lifts a cordon it set itself.
    */
   CordonedBy: `${GROUP}/cordoned-by`,
+  /**
+   * On a Desktop: a notice for the user of its VM (a drain's warning), set by the controller; the
+   * agent delivers it into the guest through the adapter's notify hook.
+   */
+  Notice: `${GROUP}/notice`,
+  /** On a Desktop: a digest of the last notice the agent handed to the adapter, so each is sent once. */
+  NoticeDelivered: `${GROUP}/notice-delivered`,
   /** On any griddesk object: an RFC 3339 time; changing it asks the owning controller to reconcile now. */
   ReconcileRequestedAt: `${GROUP}/reconcile-requested-at`,
 } as const;

@@ -27,7 +27,7 @@ export type CachedImageState = "Pulling" | "Ready" | "Failed";
 /**
  * Progress of a host drain.
  */
-export type DrainPhase = "Draining" | "ForcingLogoff" | "Drained";
+export type DrainPhase = "Pending" | "Draining" | "ForcingLogoff" | "Drained";
 
 /**
  * How placement spreads desktops over hosts.
@@ -399,7 +399,7 @@ export interface DrainStatus {
    */
   sessionsLeft?: number
   /**
-   * Draining while waiting for users, ForcingLogoff after the deadline, Drained when no desktop is left.
+   * Pending while a pool's maintenance budget does not let the drain start yet, Draining while waiting for users, ForcingLogoff after the deadline, Drained when no desktop is left.
    */
   phase?: DrainPhase
 }

@@ -74,6 +74,8 @@ export interface VmStatus {
   readonly reason?: VmFailureReason;
   readonly message?: string;
   readonly overlayPath?: string;
+  /** The hypervisor's own identifier of the VM (libvirt: domain UUID; simulated: domain name). */
+  readonly vmId?: string;
 }
 
 export interface HostFacts {

@@ -258,9 +258,10 @@ const status: Schema = tsNamed("HostNodeStatus", {
           "DrainPhase",
           {
             description:
-              "Draining while waiting for users, ForcingLogoff after the deadline, Drained when no desktop is left.",
+              "Pending while a pool's maintenance budget does not let the drain start yet, Draining while " +
+              "waiting for users, ForcingLogoff after the deadline, Drained when no desktop is left.",
             type: "string",
-            enum: ["Draining", "ForcingLogoff", "Drained"],
+            enum: ["Pending", "Draining", "ForcingLogoff", "Drained"],
           },
           "Progress of a host drain.",
         ),

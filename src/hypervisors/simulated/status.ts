@@ -33,6 +33,7 @@ export function simulatedVmStatus(
     imageSha256: vm.imageSha256,
     createdAt: vm.createdAt,
     overlayPath: `${config.storagePath}/overlays/${vm.domain}.qcow2`,
+    vmId: vm.domain,
   };
   if (now < vm.readyAt) return { ...base, state: "provisioning" };
   if (vm.fails) {

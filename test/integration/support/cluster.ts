@@ -60,3 +60,34 @@ export async function deleteNamespace(name: string): Promise<void> {
 }
 
 export { execFileAsync };
+
+/** Applies crds/ server-side and waits until every griddesk CRD is Established. */
+export async function installCrds(): Promise<void> {
+  const dir = new URL("../../../crds/", import.meta.url).pathname;
+  await mustKubectl(["apply", "--server-side", "--force-conflicts", "-f", dir]);
+  await mustKubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", dir]);
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 30_000,
+  intervalMs = 200,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`,
+      );
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -1,0 +1,131 @@
+// A fresh control plane per benchmark run, through the project's own scripts
+// (hack/cluster-up.sh / cluster-down.sh), in its own directory and on its own ports.
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { Kube, loadTarget } from "./kube.js";
+
+const run = promisify(execFile);
+export const repo = path.resolve(new URL("../../", import.meta.url).pathname);
+
+export interface Cluster {
+  dir: string;
+  kubeconfig: string;
+  kubectl: string;
+  kube: Kube;
+  /** kube-apiserver and etcd, for CPU accounting. */
+  pids: { apiserver: number; etcd: number };
+  version: string;
+  down(): Promise<void>;
+}
+
+export async function clusterUp(opts: {
+  dir: string;
+  portBase: number;
+  keep: boolean;
+  clientSockets: number;
+  log: (msg: string) => void;
+}): Promise<Cluster> {
+  const env = { ...process.env, GRIDDESK_CLUSTER_DIR: opts.dir, GRIDDESK_PORT_BASE: String(opts.portBase) };
+  const started = Date.now();
+  // A leftover from an interrupted run would be reused half-configured: start clean.
+  if (existsSync(opts.dir)) await run(path.join(repo, "hack/cluster-down.sh"), [], { env });
+  opts.log(`starting control plane in ${opts.dir} (port ${opts.portBase}; first run builds binaries)`);
+  const { stdout } = await run(path.join(repo, "hack/cluster-up.sh"), [], {
+    env,
+    maxBuffer: 16 * 2 ** 20,
+  });
+  const m = /KUBECONFIG=(\S+)/.exec(stdout);
+  if (!m?.[1]) throw new Error(`cluster-up printed no KUBECONFIG: ${stdout}`);
+  const kubeconfig = m[1];
+  const kubectl = path.join(opts.dir, "bin", "kubectl");
+  const pid = (name: string): number => Number(readFileSync(path.join(opts.dir, "run", `${name}.pid`), "utf8"));
+  const kube = new Kube(loadTarget(kubeconfig), opts.clientSockets);
+  const version = ((await kube.get("/version")) as { gitVersion: string }).gitVersion;
+  opts.log(`control plane ${version} up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return {
+    dir: opts.dir,
+    kubeconfig,
+    kubectl,
+    kube,
+    pids: { apiserver: pid("kube-apiserver"), etcd: pid("etcd") },
+    version,
+    async down() {
+      kube.close();
+      if (opts.keep) {
+        opts.log(`leaving the control plane running: export KUBECONFIG=${kubeconfig}`);
+        return;
+      }
+      await run(path.join(repo, "hack/cluster-down.sh"), [], { env });
+    },
+  };
+}
+
+/** Applies crds/ and waits until they are Established. */
+export async function installCrds(c: Cluster): Promise<void> {
+  const dir = path.join(repo, "crds");
+  const env = { ...process.env, KUBECONFIG: c.kubeconfig };
+  await run(c.kubectl, ["apply", "--server-side", "--force-conflicts", "-f", dir], { env });
+  await run(c.kubectl, ["wait", "--for=condition=Established", "--timeout=60s", "-f", dir], { env });
+}
+
+export async function createNamespace(kube: Kube, name: string): Promise<void> {
+  await kube.request("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+}
+
+/** Deletes a namespace and waits until it is gone (so the next phase starts on a quiet server). */
+export async function deleteNamespace(
+  kube: Kube,
+  name: string,
+  collections: readonly string[] = [],
+  timeoutMs = 300_000,
+): Promise<void> {
+  // The namespace controller deletes objects one by one at its client's 20 QPS: delete the
+  // big collections ourselves, one request each, first.
+  for (const c of collections) await kube.request("DELETE", c).catch(() => undefined);
+  await kube.request("DELETE", `/api/v1/namespaces/${name}`).catch(() => undefined);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      await kube.get(`/api/v1/namespaces/${name}`);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/**
+ * Mutating requests the API server has served, by resource and verb, from its own /metrics
+ * (apiserver_request_total): the same count for the operator and for the floor.
+ */
+export async function apiWrites(kube: Kube): Promise<Map<string, number>> {
+  const text = await kube.text("/metrics");
+  const out = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("apiserver_request_total{")) continue;
+    const labels = Object.fromEntries(
+      [...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] as string, m[2] as string]),
+    );
+    if (!["POST", "PUT", "PATCH", "DELETE", "APPLY"].includes(labels.verb ?? "")) continue;
+    const key = `${labels.verb} ${labels.resource}${labels.subresource ? "/" + labels.subresource : ""}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
+  }
+  return out;
+}
+
+export function diffCounts(after: Map<string, number>, before: Map<string, number>): Map<string, number> {
+  const d = new Map<string, number>();
+  for (const [k, v] of after) {
+    const n = v - (before.get(k) ?? 0);
+    if (n > 0) d.set(k, n);
+  }
+  return new Map([...d].sort((a, b) => b[1] - a[1]));
+}
+
+export function sumCounts(m: Map<string, number>, filter: (key: string) => boolean = () => true): number {
+  let s = 0;
+  for (const [k, v] of m) if (filter(k)) s += v;
+  return s;
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Brings up a libvirtd with QEMU on this machine (root only; no systemd, no KVM needed):
+# installs the Debian packages that are missing, creates the QEMU user and directories, then
+# starts virtlogd and libvirtd. Idempotent: a daemon that already answers is left alone.
+#
+#   hack/libvirt-up.sh                  the host's own libvirtd (qemu:///system)
+#   hack/libvirt-up.sh --instance NAME  one more, independent libvirtd in its own mount
+#                                       namespace (tmpfs /run, its own /var/lib/libvirt, log and
+#                                       cache directories); prints the PID to enter it with:
+#                                       nsenter -t PID -m -- virsh -c qemu:///system list
+# Instances keep their state under $GRIDDESK_LIBVIRT_DIR (default /var/lib/griddesk-libvirt).
+set -euo pipefail
+instance=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --instance) instance=${2:?--instance needs a name}; shift 2 ;;
+    *) echo "usage: $0 [--instance NAME]" >&2; exit 2 ;;
+  esac
+done
+[ "$(id -u)" = 0 ] || { echo "libvirt-up: needs root (packages, daemons, mounts)" >&2; exit 1; }
+log() { echo "libvirt-up: $*" >&2; }
+
+packages=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+# What libvirt-daemon-system would create: the unprivileged user QEMU runs as, and directories.
+getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
+getent passwd libvirt-qemu >/dev/null ||
+  useradd --system --gid libvirt-qemu --no-create-home --home-dir /var/lib/libvirt --shell /usr/sbin/nologin libvirt-qemu
+mkdir -p /var/log/libvirt /run/libvirt /var/lib/libvirt/images /var/cache/libvirt
+
+answers() { timeout 5 "$@" virsh -q -c qemu:///system version >/dev/null 2>&1; }
+wait_for() {
+  for _ in $(seq 100); do answers "$@" && return 0; sleep 0.1; done
+  log "libvirtd did not answer; see /var/log/libvirt/libvirtd.log"; return 1
+}
+
+if [ -z "$instance" ]; then
+  if ! answers; then
+    [ -S /run/libvirt/virtlogd-sock ] || virtlogd -d
+    libvirtd -d
+    wait_for
+    log "libvirtd up (qemu:///system)"
+  fi
+  exit 0
+fi
+
+case "$instance" in *[!a-z0-9-]* | "") log "instance names are [a-z0-9-]+"; exit 2 ;; esac
+base=${GRIDDESK_LIBVIRT_DIR:-/var/lib/griddesk-libvirt}/$instance
+pidfile=$base/ns.pid
+if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && answers nsenter -t "$(cat "$pidfile")" -m --; then
+  cat "$pidfile"
+  exit 0
+fi
+mkdir -p "$base/lib/images" "$base/log" "$base/cache"
+# The namespace's first process mounts, starts both daemons (they fork away) and then holds the
+# namespace open; its PID is what agents and scripts nsenter.
+setsid unshare -m --propagation private -- bash -c '
+  set -e
+  mount -t tmpfs -o mode=755 tmpfs /run
+  mkdir -p /run/libvirt /run/lock
+  mount --bind "$1/lib" /var/lib/libvirt
+  mount --bind "$1/log" /var/log/libvirt
+  mount --bind "$1/cache" /var/cache/libvirt
+  virtlogd -d
+  libvirtd -d
+  exec sleep infinity' ns "$base" </dev/null >"$base/ns.log" 2>&1 &
+echo $! >"$pidfile"
+wait_for nsenter -t "$(cat "$pidfile")" -m --
+log "libvirtd instance $instance up (nsenter -t $(cat "$pidfile") -m)"
+cat "$pidfile"

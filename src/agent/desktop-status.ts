@@ -1,0 +1,119 @@
+// Desktop status from what the hypervisor reports, as pure functions: phase, endpoint and the
+// Ready/VMRunning/ImageReady conditions, set the same way on every path. The controller's
+// conditions (Scheduled) are carried over untouched.
+import {
+  DesktopConditions as C,
+  DesktopReasons as R,
+  setCondition,
+  toKubeTime,
+  type Condition,
+  type ConditionUpdate,
+  type Desktop,
+  type DesktopStatus,
+} from "../api/index.js";
+import type { ImageStatus, VmStatus } from "../hypervisors/index.js";
+import type { Cached } from "../runtime/index.js";
+
+/** What the agent found out about a desktop's VM. */
+export type VmObservation =
+  /** The adapter's report, and its image's state when known. */
+  | { readonly kind: "vm"; readonly vm: VmStatus; readonly image?: ImageStatus }
+  /** No VM, although the desktop had been Available or InUse. */
+  | { readonly kind: "lost"; readonly host: string }
+  /** The adapter (or the spec) refused the VM in a way retrying cannot fix. */
+  | { readonly kind: "rejected"; readonly reason: string; readonly message: string };
+
+type Update = ConditionUpdate;
+const cond = (type: string, status: Update["status"], reason: string, message: string): Update => ({
+  type,
+  status,
+  reason,
+  message,
+});
+
+function imageCondition(image: ImageStatus | undefined, vm: VmStatus): Update | undefined {
+  if (vm.state === "running") return cond(C.ImageReady, "True", R.ImageCached, "the image is cached");
+  if (vm.state === "failed" && vm.reason === "ImagePullFailed")
+    return cond(C.ImageReady, "False", R.ImagePullFailed, vm.message ?? "");
+  if (image === undefined) return undefined;
+  if (image.state === "ready") return cond(C.ImageReady, "True", R.ImageCached, "the image is cached");
+  if (image.state === "pulling") return cond(C.ImageReady, "False", R.ImagePulling, "fetching the image");
+  const reason = image.reason === "ImageChecksumMismatch" ? R.ChecksumMismatch : R.ImagePullFailed;
+  return cond(C.ImageReady, "False", reason, image.message ?? "");
+}
+
+function failure(vm: VmStatus): { ready: Update; running: Update; message: string } {
+  const message = `${vm.reason ?? "Failed"}: ${vm.message ?? "the VM failed"}`;
+  const stopped = vm.reason === "VmStopped";
+  return {
+    ready: cond(C.Ready, "False", stopped ? R.VMLost : R.ProvisioningFailed, message),
+    running: cond(C.VMRunning, "False", stopped ? R.VMLost : R.StartFailed, message),
+    message,
+  };
+}
+
+/** The fields and conditions this observation implies. */
+function observed(
+  desktop: Cached<Desktop>,
+  obs: VmObservation,
+  now: Date,
+): { fields: DesktopStatus; updates: Update[] } {
+  if (obs.kind === "lost") {
+    const message = `the VM vanished from host ${obs.host}`;
+    const lost = [cond(C.Ready, "False", R.VMLost, message), cond(C.VMRunning, "False", R.VMLost, message)];
+    return { fields: { phase: "Failed", message }, updates: lost };
+  }
+  if (obs.kind === "rejected") {
+    const message = `${obs.reason}: ${obs.message}`;
+    const updates = [
+      cond(C.Ready, "False", R.ProvisioningFailed, message),
+      cond(C.VMRunning, "False", R.StartFailed, message),
+    ];
+    return { fields: { phase: "Failed", message }, updates };
+  }
+  const { vm } = obs;
+  const image = imageCondition(obs.image, vm);
+  const ids: DesktopStatus = {
+    ...(vm.vmId !== undefined ? { vmId: vm.vmId } : {}),
+    ...(vm.overlayPath !== undefined ? { overlayPath: vm.overlayPath } : {}),
+  };
+  if (vm.state === "running" && vm.endpoint !== undefined) {
+    const { protocol, host, port } = vm.endpoint;
+    const fields: DesktopStatus = {
+      ...ids,
+      phase: desktop.spec.sessionRef ? "InUse" : "Available",
+      endpoint: { protocol, host, port },
+      provisionedAt: desktop.status?.provisionedAt ?? toKubeTime(now),
+    };
+    const ready = cond(C.Ready, "True", R.DesktopReady, `${protocol}://${host}:${port}`);
+    const running = cond(C.VMRunning, "True", R.Running, "the hypervisor reports the VM running");
+    return { fields, updates: [ready, running, ...(image ? [image] : [])] };
+  }
+  if (vm.state === "failed") {
+    const f = failure(vm);
+    return {
+      fields: { ...ids, phase: "Failed", message: f.message },
+      updates: [f.ready, f.running, ...(image ? [image] : [])],
+    };
+  }
+  const waiting = image?.status === "False" ? image.message : "starting the VM";
+  const updates = [
+    cond(C.Ready, "False", R.Provisioning, waiting || "provisioning"),
+    cond(C.VMRunning, "False", R.Starting, "the VM is being defined or booted"),
+    ...(image ? [image] : []),
+  ];
+  return { fields: { ...ids, phase: "Provisioning" }, updates };
+}
+
+/** The whole status the agent wants the desktop to have. Callers never pass a Failed desktop. */
+export function desiredDesktopStatus(desktop: Cached<Desktop>, obs: VmObservation, now: Date): DesktopStatus {
+  const generation = desktop.metadata.generation;
+  const { fields, updates } = observed(desktop, obs, now);
+  let conditions = desktop.status?.conditions as readonly Condition[] | undefined;
+  for (const u of updates) conditions = setCondition(conditions, u, generation, now);
+  return {
+    ...fields,
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    ...(conditions ? { conditions: [...conditions] } : {}),
+  };
+}

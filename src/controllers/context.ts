@@ -1,0 +1,46 @@
+// Everything the controller-side reconcilers share: the informer caches (read-only), typed
+// clients, the event recorder, expectations and the clock. Built once in controller-main.ts.
+import type { Logger } from "pino";
+import type { Desktop, DesktopPool, DesktopSession, HostNode } from "../api/types.generated.js";
+import type { Clock, Informer, KubeObject, Manager, ObjectClient } from "../runtime/index.js";
+import type { EventSink } from "./shared/events.js";
+import type { Expectations } from "./shared/expectations.js";
+import type { GriddeskMetrics } from "./shared/metrics.js";
+
+export interface ControllerSettings {
+  /** Namespace of the heartbeat Leases and the leader-election Lease. */
+  systemNamespace: string;
+  /** A host whose heartbeat is older than this goes NotReady (Kubernetes' node-monitor-grace-period). */
+  hostGracePeriodMs: number;
+  /** Most desktops one pool creates in one pass (a bound on any single burst of writes). */
+  maxCreatesPerPass: number;
+}
+
+export interface ControllerContext {
+  manager: Manager;
+  log: Logger;
+  clock: Clock;
+  events: EventSink;
+  expectations: Expectations;
+  metrics: GriddeskMetrics;
+  settings: ControllerSettings;
+  informers: {
+    pools: Informer<DesktopPool>;
+    desktops: Informer<Desktop>;
+    sessions: Informer<DesktopSession>;
+    hosts: Informer<HostNode>;
+    leases: Informer<KubeObject & { spec?: LeaseSpec }>;
+  };
+  clients: {
+    pools: ObjectClient<DesktopPool>;
+    desktops: ObjectClient<Desktop>;
+    sessions: ObjectClient<DesktopSession>;
+    hosts: ObjectClient<HostNode>;
+  };
+}
+
+export interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  renewTime?: string;
+}

@@ -1,0 +1,330 @@
+// DesktopSession reconciler: a logon binds one Available desktop of its pool with a
+// resourceVersion-checked write (two users can never get one desktop), publishes the endpoint
+// once the desktop runs, ends the session on a timeout or a lost desktop, and on deletion (the
+// logoff) deletes the desktop before letting the session go.
+import { createHash } from "node:crypto";
+import {
+  DesktopSessionConditions as C,
+  DesktopSessionReasons as R,
+  Finalizers,
+  Labels,
+  setCondition,
+  toKubeTime,
+} from "../../api/index.js";
+import type {
+  Condition,
+  Desktop,
+  DesktopPool,
+  DesktopSession,
+  DesktopSessionStatus,
+  SessionEndReason,
+} from "../../api/types.generated.js";
+import type { Cached, ReconcileContext, Reconciler, Request, Result } from "../../runtime/index.js";
+import { ConflictError, done, keyOf, NotFoundError, requeueAfter } from "../../runtime/index.js";
+import type { ControllerContext } from "../context.js";
+import { addFinalizer, hasFinalizer, removeFinalizer } from "../shared/finalizers.js";
+import { Index, poolKey } from "../shared/indexes.js";
+import { patchStatusIfChanged, type StatusPatch } from "../shared/status.js";
+import { imageHash } from "../pool/plan.js";
+import { drainStarted } from "../drain/budget.js";
+import { drainVerdict, earliest } from "../drain/session.js";
+import { checkTimeouts } from "./timeouts.js";
+
+const WAIT_RECHECK_MS = 5_000;
+const BIND_ATTEMPTS = 3;
+
+export class SessionReconciler implements Reconciler {
+  /** Desktops this process is binding right now, so concurrent workers pick different ones. */
+  private readonly claimed = new Set<string>();
+  /**
+   * readyAt this process wrote, by session uid: a reconcile on a cache that has not yet seen
+   * that write must neither move readyAt nor announce the session twice.
+   */
+  private readonly published = new Map<string, string>();
+
+  constructor(private readonly ctx: ControllerContext) {}
+
+  async reconcile(req: Request, rc: ReconcileContext): Promise<Result> {
+    const session = this.ctx.informers.sessions.get(keyOf(req));
+    if (!session) return done();
+    if (session.metadata.deletionTimestamp) return this.logoff(session, rc);
+    if (!hasFinalizer(session, Finalizers.SessionCleanup)) {
+      await addFinalizer(this.ctx.clients.sessions, session, Finalizers.SessionCleanup);
+      return done(); // the write's watch event brings us back
+    }
+    const phase = session.status?.phase;
+    let desktop = await this.boundDesktop(session);
+    if (phase === "Ended" || phase === "Failed") {
+      if (desktop && !desktop.metadata.deletionTimestamp) await this.deleteDesktop(desktop);
+      return done();
+    }
+    const pool = this.ctx.informers.pools.get(
+      keyOf({ namespace: req.namespace, name: session.spec.poolRef }),
+    );
+    if (!desktop) {
+      if (session.status?.desktopRef)
+        return this.end(
+          session,
+          undefined,
+          "DesktopFailed",
+          `desktop ${session.status.desktopRef} disappeared`,
+        );
+      if (!pool) {
+        await this.setStatus(session, { phase: "Pending" }, [
+          [
+            C.Bound,
+            false,
+            R.PoolNotFound,
+            `DesktopPool "${session.spec.poolRef}" does not exist in namespace ${req.namespace}`,
+          ],
+          [C.Ready, false, R.PoolNotFound, `waiting for DesktopPool "${session.spec.poolRef}"`],
+        ]);
+        return requeueAfter(30_000);
+      }
+      desktop = await this.bind(session, pool, rc);
+      if (!desktop) {
+        const exhausted = this.poolExhausted(pool);
+        const reason = exhausted ? R.PoolExhausted : R.WaitingForDesktop;
+        const message = exhausted
+          ? `every desktop of pool ${pool.metadata.name} is in use (max ${pool.spec.max})`
+          : `waiting for a desktop of pool ${pool.metadata.name}`;
+        await this.setStatus(session, { phase: "Pending" }, [
+          [C.Bound, false, reason, message],
+          [C.Ready, false, reason, message],
+        ]);
+        return requeueAfter(WAIT_RECHECK_MS);
+      }
+    }
+    if (desktop.metadata.deletionTimestamp || desktop.status?.phase === "Failed")
+      return this.end(session, desktop, "DesktopFailed", desktopFailure(desktop));
+    const now = this.ctx.clock.now();
+    const host = desktop.spec.hostRef ? this.ctx.informers.hosts.get(desktop.spec.hostRef) : undefined;
+    const verdict = earliest(checkTimeouts(session, pool, now), drainVerdict(session, host, now));
+    if (verdict.end) return this.end(session, desktop, verdict.end.reason, verdict.end.message);
+    await this.publish(session, desktop);
+    return verdict.nextCheckMs !== undefined ? requeueAfter(verdict.nextCheckMs) : done();
+  }
+
+  /** The desktop bound to this session: from the cache, or (just after binding, before the cache catches up) live. */
+  private async boundDesktop(session: Cached<DesktopSession>): Promise<Cached<Desktop> | undefined> {
+    const cached = this.ctx.informers.desktops.byIndex(Index.SessionUID, session.metadata.uid ?? "")[0];
+    if (cached) return cached;
+    const ref = session.status?.desktopRef;
+    if (!ref) return undefined;
+    const live = await this.ctx.clients.desktops.tryGet({ namespace: session.metadata.namespace, name: ref });
+    return live?.spec.sessionRef?.uid === session.metadata.uid ? (live as Cached<Desktop>) : undefined;
+  }
+
+  private async bind(
+    session: Cached<DesktopSession>,
+    pool: Cached<DesktopPool>,
+    rc: ReconcileContext,
+  ): Promise<Cached<Desktop> | undefined> {
+    const candidates = this.candidates(session, pool);
+    for (const desktop of candidates.slice(0, BIND_ATTEMPTS)) {
+      const dk = keyOf(desktop.metadata);
+      this.claimed.add(dk);
+      try {
+        const bound = await this.ctx.clients.desktops.jsonPatch(desktop.metadata, [
+          { op: "test", path: "/metadata/resourceVersion", value: desktop.metadata.resourceVersion },
+          {
+            op: "add",
+            path: "/spec/sessionRef",
+            value: { name: session.metadata.name, uid: session.metadata.uid },
+          },
+          {
+            op: "add",
+            path: `/metadata/labels/${Labels.Session.replace("/", "~1")}`,
+            value: session.metadata.name,
+          },
+        ]);
+        rc.log.info({ desktop: desktop.metadata.name, host: desktop.spec.hostRef }, "bound desktop");
+        const now = toKubeTime(new Date(this.ctx.clock.now()));
+        await this.setStatus(
+          session,
+          { phase: "Bound", desktopRef: desktop.metadata.name, hostRef: desktop.spec.hostRef, boundAt: now },
+          [
+            [
+              C.Bound,
+              true,
+              R.DesktopBound,
+              `desktop ${desktop.metadata.name} on host ${desktop.spec.hostRef}`,
+            ],
+          ],
+        );
+        this.ctx.events.event(
+          session,
+          "Normal",
+          "Bound",
+          `bound desktop ${desktop.metadata.name} on host ${desktop.spec.hostRef}`,
+        );
+        return bound as Cached<Desktop>;
+      } catch (err) {
+        if (!(err instanceof ConflictError) && !(err instanceof NotFoundError) && !isTestFailure(err))
+          throw err;
+        // Someone else bound or deleted it first: try the next one.
+      } finally {
+        this.claimed.delete(dk);
+      }
+    }
+    return undefined;
+  }
+
+  /** Unbound, healthy desktops of the pool: Available first; spread over workers by session uid. */
+  private candidates(session: Cached<DesktopSession>, pool: Cached<DesktopPool>): Cached<Desktop>[] {
+    const hash = imageHash(pool);
+    const free = this.ctx.informers.desktops
+      .byIndex(Index.Pool, poolKey(pool.metadata.namespace, pool.metadata.name))
+      .filter(
+        (d) =>
+          !d.spec.sessionRef &&
+          !d.metadata.deletionTimestamp &&
+          d.status?.phase !== "Failed" &&
+          !drainStarted(this.ctx.informers.hosts.get(d.spec.hostRef ?? "")) &&
+          (d.spec.imageHash === undefined || d.spec.imageHash === hash) &&
+          !this.claimed.has(keyOf(d.metadata)),
+      );
+    const available = free.filter((d) => d.status?.phase === "Available");
+    const group = available.length > 0 ? available : free;
+    const offset = group.length > 0 ? spread(session.metadata.uid ?? session.metadata.name, group.length) : 0;
+    return [...group.slice(offset), ...group.slice(0, offset)];
+  }
+
+  private poolExhausted(pool: Cached<DesktopPool>): boolean {
+    const all = this.ctx.informers.desktops.byIndex(
+      Index.Pool,
+      poolKey(pool.metadata.namespace, pool.metadata.name),
+    );
+    return all.filter((d) => !d.metadata.deletionTimestamp && d.spec.sessionRef).length >= pool.spec.max;
+  }
+
+  /** Bound → Ready once the desktop runs and has an endpoint. */
+  private async publish(session: Cached<DesktopSession>, desktop: Cached<Desktop>): Promise<void> {
+    const endpoint = desktop.status?.endpoint;
+    const running = (desktop.status?.phase === "Available" || desktop.status?.phase === "InUse") && endpoint;
+    const base = { desktopRef: desktop.metadata.name, hostRef: desktop.spec.hostRef };
+    if (!running) {
+      await this.setStatus(session, { ...base, phase: "Bound" }, [
+        [C.Bound, true, R.DesktopBound, `desktop ${desktop.metadata.name} on host ${desktop.spec.hostRef}`],
+        [
+          C.Ready,
+          false,
+          R.DesktopProvisioning,
+          `desktop ${desktop.metadata.name} is ${desktop.status?.phase ?? "Pending"}`,
+        ],
+      ]);
+      return;
+    }
+    const uid = session.metadata.uid ?? "";
+    if (session.status?.readyAt) this.published.delete(uid); // the cache has caught up
+    const knownReadyAt = session.status?.readyAt ?? this.published.get(uid);
+    const firstTime = !knownReadyAt;
+    const readyAt = knownReadyAt ?? toKubeTime(new Date(this.ctx.clock.now()));
+    if (firstTime) this.rememberPublished(uid, readyAt);
+    const address = `${endpoint.protocol}://${endpoint.host}:${endpoint.port}`;
+    const written = await this.setStatus(
+      session,
+      { ...base, phase: "Ready", endpoint: { ...endpoint }, readyAt },
+      [
+        [C.Bound, true, R.DesktopBound, `desktop ${desktop.metadata.name} on host ${desktop.spec.hostRef}`],
+        [C.Ready, true, R.SessionReady, `connect to ${address}`],
+      ],
+    );
+    if (firstTime && written) {
+      this.ctx.events.event(session, "Normal", "SessionReady", `desktop ready at ${address}`);
+      const created = Date.parse(session.metadata.creationTimestamp ?? "");
+      if (!Number.isNaN(created))
+        this.ctx.metrics.logonDuration.observe(
+          { pool: session.spec.poolRef },
+          (this.ctx.clock.now() - created) / 1000,
+        );
+    }
+  }
+
+  private rememberPublished(uid: string, readyAt: string): void {
+    if (this.published.size >= 100_000) this.published.clear(); // a bound on memory; only a cache-lag guard
+    this.published.set(uid, readyAt);
+  }
+
+  private async end(
+    session: Cached<DesktopSession>,
+    desktop: Cached<Desktop> | undefined,
+    reason: SessionEndReason,
+    message: string,
+  ): Promise<Result> {
+    await this.setStatus(
+      session,
+      {
+        phase: "Ended",
+        endReason: reason,
+        endedAt: toKubeTime(new Date(this.ctx.clock.now())),
+        endpoint: null,
+      },
+      [[C.Ready, false, R.Ended, `${reason}: ${message}`]],
+    );
+    this.ctx.events.event(
+      session,
+      reason === "DesktopFailed" ? "Warning" : "Normal",
+      reason,
+      `session ended: ${message}`,
+    );
+    await this.release(desktop);
+    return done();
+  }
+
+  private async logoff(session: Cached<DesktopSession>, rc: ReconcileContext): Promise<Result> {
+    if (!hasFinalizer(session, Finalizers.SessionCleanup)) return done();
+    const desktop = await this.boundDesktop(session);
+    if (await this.release(desktop)) rc.log.info({ desktop: desktop?.metadata.name }, "logoff: deleted desktop");
+    await removeFinalizer(this.ctx.clients.sessions, session, Finalizers.SessionCleanup);
+    return done();
+  }
+
+  /**
+   * The one logoff path, whatever ended the session (the user, a timeout, a drain's deadline):
+   * profile sync-back will run here, before the desktop goes, once profiles are managed.
+   */
+  private async release(desktop: Cached<Desktop> | undefined): Promise<boolean> {
+    if (!desktop || desktop.metadata.deletionTimestamp) return false;
+    await this.deleteDesktop(desktop);
+    return true;
+  }
+
+  private async deleteDesktop(desktop: Cached<Desktop>): Promise<void> {
+    await this.ctx.clients.desktops.delete(desktop.metadata, {
+      preconditions: { uid: desktop.metadata.uid },
+    });
+  }
+
+  private setStatus(
+    session: Cached<DesktopSession>,
+    fields: StatusPatch<DesktopSessionStatus>,
+    conditions: [type: string, ok: boolean, reason: string, message: string][],
+  ): Promise<unknown> {
+    const now = new Date(this.ctx.clock.now());
+    const gen = session.metadata.generation;
+    let list = session.status?.conditions as Condition[] | undefined;
+    for (const [type, ok, reason, message] of conditions)
+      list = setCondition(list, { type, status: ok ? "True" : "False", reason, message }, gen, now);
+    return patchStatusIfChanged(this.ctx.clients.sessions, session, {
+      ...fields,
+      conditions: list,
+      observedGeneration: gen,
+    });
+  }
+}
+
+function desktopFailure(desktop: Cached<Desktop>): string {
+  if (desktop.metadata.deletionTimestamp) return `desktop ${desktop.metadata.name} is being deleted`;
+  const ready = desktop.status?.conditions?.find((c) => c.type === "Ready");
+  return `desktop ${desktop.metadata.name} on host ${desktop.spec.hostRef} failed: ${ready?.message || desktop.status?.message || "unknown reason"}`;
+}
+
+/** A JSON patch whose `test` op failed is a 422 in Kubernetes: the object changed under us. */
+function isTestFailure(err: unknown): boolean {
+  return err instanceof Error && "statusCode" in err && (err as { statusCode: number }).statusCode === 422;
+}
+
+function spread(seed: string, n: number): number {
+  return createHash("md5").update(seed).digest().readUInt32BE(0) % n;
+}

@@ -1,0 +1,124 @@
+// Makes a desktop's VM in the background, step by idempotent step: the golden image (one pull
+// per sha256 for the whole host), the boot files, then — under the desktop's lock — the
+// overlay and the transient domain, and the record that says it started. A step that fails
+// marks the record failed; destroy (or closing the adapter) cancels the task between steps,
+// and the lock guarantees that no domain starts after a destroy.
+import { randomBytes } from "node:crypto";
+import { rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { Clock } from "../clock.js";
+import { AdapterError, toAdapterError } from "../errors.js";
+import type { LibvirtHostConfig } from "./config.js";
+import { domainName, domainXml, type KernelBoot } from "./domain-xml.js";
+import type { VmRecord } from "./records.js";
+import type { HostStorage } from "./storage.js";
+import { isAlreadyExists, type Virsh } from "./virsh.js";
+
+interface Task {
+  cancelled: boolean;
+}
+
+export interface ProvisionerDeps {
+  readonly storage: HostStorage;
+  readonly virsh: Virsh;
+  readonly config: LibvirtHostConfig;
+  readonly clock: Clock;
+  /** A task ended (its VM runs or failed); not called for cancelled tasks. */
+  readonly onSettled: (uid: string) => void;
+}
+
+export class Provisioner {
+  private readonly tasks = new Map<string, Task>();
+
+  constructor(private readonly deps: ProvisionerDeps) {}
+
+  isActive(uid: string): boolean {
+    return this.tasks.has(uid);
+  }
+
+  /** Starts making the VM unless a task for it is at work already. */
+  start(record: VmRecord): void {
+    if (this.tasks.has(record.id.uid)) return;
+    const task: Task = { cancelled: false };
+    this.tasks.set(record.id.uid, task);
+    void this.run(task, record)
+      .catch(() => undefined) // run records its own failures; a failing record write is retried on resume
+      .finally(() => {
+        if (this.tasks.get(record.id.uid) === task) this.tasks.delete(record.id.uid);
+        if (!task.cancelled) this.deps.onSettled(record.id.uid);
+      });
+  }
+
+  cancel(uid: string): void {
+    const task = this.tasks.get(uid);
+    if (task !== undefined) task.cancelled = true;
+    this.tasks.delete(uid);
+  }
+
+  cancelAll(): void {
+    for (const uid of [...this.tasks.keys()]) this.cancel(uid);
+  }
+
+  private async run(task: Task, record: VmRecord): Promise<void> {
+    const { storage } = this.deps;
+    const uid = record.id.uid;
+    try {
+      const image = await storage.cache.ensure(record.image);
+      const boot = await this.bootFiles(record.image.boot);
+      if (task.cancelled) return;
+      await storage.locks.with(uid, async () => {
+        const now = await storage.records.get(uid);
+        if (task.cancelled || now === undefined || now.startedAt !== undefined || now.failure) return;
+        const backing = { path: image.file, format: image.meta.format, virtualSize: image.meta.virtualSize };
+        const overlay = await storage.overlays.create(uid, backing, record.resources.diskBytes);
+        await this.startDomain({ ...record, overlay, boot });
+        await storage.records.put({ ...now, startedAt: this.deps.clock.now() });
+      });
+    } catch (err) {
+      if (task.cancelled) return;
+      const error = toAdapterError(err);
+      const pull = error.reason === "ImagePullFailed" || error.reason === "ImageChecksumMismatch";
+      const failure = {
+        reason: pull ? ("ImagePullFailed" as const) : ("ProvisioningFailed" as const),
+        message: pull ? `${error.reason}: ${error.message}` : error.message,
+      };
+      await storage.locks.with(uid, async () => {
+        const now = await storage.records.get(uid);
+        if (!task.cancelled && now !== undefined && now.startedAt === undefined)
+          await storage.records.put({ ...now, failure });
+      });
+    }
+  }
+
+  private async bootFiles(boot: KernelBoot | undefined): Promise<KernelBoot | undefined> {
+    if (boot === undefined) return undefined;
+    const [kernel, initrd] = await Promise.all([
+      this.deps.storage.boot.ensure(boot.kernel),
+      boot.initrd === undefined ? undefined : this.deps.storage.boot.ensure(boot.initrd),
+    ]).catch((err: unknown) => {
+      throw new AdapterError("ImagePullFailed", `boot files: ${toAdapterError(err).message}`);
+    });
+    return { kernel, ...(initrd ? { initrd } : {}), ...(boot.cmdline ? { cmdline: boot.cmdline } : {}) };
+  }
+
+  private async startDomain(d: VmRecord & { overlay: string; boot: KernelBoot | undefined }): Promise<void> {
+    const xml = domainXml({
+      ...d,
+      vncListen: this.deps.config.vncListen,
+      ...(d.image.firmware ? { firmware: d.image.firmware } : {}),
+      ...(d.boot ? { boot: d.boot } : {}),
+    });
+    const file = path.join(
+      this.deps.storage.tmpDir,
+      `${domainName(d.id.uid)}.${randomBytes(4).toString("hex")}.xml`,
+    );
+    await writeFile(file, xml, { mode: 0o600 });
+    try {
+      await this.deps.virsh.create(file);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err; // an earlier run (before a crash) got there first
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+}

@@ -1,0 +1,9 @@
+// Node-local volumes: the golden-image cache and per-desktop overlays on a host's own disk.
+export { BootFiles } from "./boot-files.js";
+export { CommandError, runCommand, type CommandOptions } from "./command.js";
+export { chooseEvictions, type EvictionCandidate } from "./eviction.js";
+export { fetchTo, locate, type Fetched, type SourceLocation } from "./fetch.js";
+export { ImageCache, type ImageCacheOptions, type ImageListener } from "./image-cache.js";
+export { ImageStore, type CachedImage, type ImageMeta } from "./image-store.js";
+export { Overlays, type Backing } from "./overlays.js";
+export { createOverlay, diskInfo, type DiskInfo } from "./qemu-img.js";
