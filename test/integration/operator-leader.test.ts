@@ -64,7 +64,7 @@ afterAll(async () => {
 
 describe("leader election", () => {
   it("lets only the leader reconcile, and fails over when it dies", async () => {
-    const first = await eventually("a leader", holder);
+    const first = await eventually("a leader", holder, 120_000);
     const leader = replicas.get(first) as GriddeskProcess;
     const standbyName = first === "replica-a" ? "replica-b" : "replica-a";
     const standby = replicas.get(standbyName) as GriddeskProcess;
