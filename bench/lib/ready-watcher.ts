@@ -46,9 +46,15 @@ export class ReadyWatcher {
       (err) => {
         if (this.stopped) return;
         if (err) console.warn(`session watch ended (${err.message}); reopening`);
-        void this.open(last);
+        this.reopen(last);
       },
     );
+  }
+
+  private reopen(rv: string): void {
+    setTimeout(() => {
+      if (!this.stopped) this.open(rv).catch(() => this.reopen(rv));
+    }, 200);
   }
 
   stop(): void {

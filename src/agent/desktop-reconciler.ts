@@ -120,7 +120,8 @@ export class DesktopReconciler implements Reconciler {
       this.deps.events.event(desktop, "Normal", "Provisioning", `creating the VM on host ${host.name}`);
       this.deps.hostTouched(host.name);
     }
-    if (vm.state !== "provisioning") return { kind: "vm", vm };
+    if (vm.state === "running") return { kind: "vm", vm };
+    // Provisioning or failed: the image's state says whether (and why) the pull is the cause.
     const image = (await adapter.listImages()).find((i) => i.sha256 === vm.imageSha256);
     return { kind: "vm", vm, ...(image ? { image } : {}) };
   }

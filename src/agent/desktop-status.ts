@@ -33,8 +33,10 @@ const cond = (type: string, status: Update["status"], reason: string, message: s
 
 function imageCondition(image: ImageStatus | undefined, vm: VmStatus): Update | undefined {
   if (vm.state === "running") return cond(C.ImageReady, "True", R.ImageCached, "the image is cached");
-  if (vm.state === "failed" && vm.reason === "ImagePullFailed")
-    return cond(C.ImageReady, "False", R.ImagePullFailed, vm.message ?? "");
+  if (vm.state === "failed" && vm.reason === "ImagePullFailed") {
+    const mismatch = image?.state === "failed" && image.reason === "ImageChecksumMismatch";
+    return cond(C.ImageReady, "False", mismatch ? R.ChecksumMismatch : R.ImagePullFailed, vm.message ?? "");
+  }
   if (image === undefined) return undefined;
   if (image.state === "ready") return cond(C.ImageReady, "True", R.ImageCached, "the image is cached");
   if (image.state === "pulling") return cond(C.ImageReady, "False", R.ImagePulling, "fetching the image");

@@ -1,6 +1,6 @@
 // A Desktop as its adapter sees it: the identity (the uid is the key) and the VM spec, from the
 // Desktop's resource quantities and image.
-import type { Desktop } from "../api/index.js";
+import type { Desktop, DirectKernelBoot } from "../api/index.js";
 import type { DesktopIdentity, VmSpec } from "../hypervisors/index.js";
 import type { Cached } from "../runtime/index.js";
 import { parseBytes, parseCpuMilli } from "../scheduler/quantity.js";
@@ -18,6 +18,20 @@ export function vmSpecFor(desktop: Cached<Desktop>): VmSpec {
     cpuMilli: parseCpuMilli(resources.cpu),
     memoryBytes: parseBytes(resources.memory),
     diskBytes: parseBytes(resources.disk),
-    image: { source: image.source, sha256: image.sha256, format: image.format ?? "qcow2" },
+    image: imageFor(image),
   };
+}
+
+/**
+ * The image ref, with the image's direct-kernel-boot block riding along as an extra field: the
+ * libvirt adapter boots it, adapters that do not know it ignore it.
+ */
+function imageFor(image: Cached<Desktop>["spec"]["image"]): VmSpec["image"] {
+  const ref: VmSpec["image"] & { boot?: DirectKernelBoot } = {
+    source: image.source,
+    sha256: image.sha256,
+    format: image.format ?? "qcow2",
+    ...(image.boot !== undefined ? { boot: { ...image.boot } } : {}),
+  };
+  return ref;
 }

@@ -10,3 +10,4 @@ export {
   type SimulatedAgentSetup,
 } from "./simulated/setup.js";
 export { SimulatedStateStore } from "./simulated/state-store.js";
+export { libvirtAgentSetup, type LibvirtAgentOptions, type LibvirtAgentSetup } from "./libvirt/setup.js";

@@ -3,12 +3,13 @@
 // of simulated hosts from one process (for scale tests and demos).
 import { hostname } from "node:os";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { runAgent, simulatedAgentSetup, type AgentHost } from "../agent/index.js";
+import { libvirtAgentSetup, runAgent, simulatedAgentSetup, type AgentHost } from "../agent/index.js";
 import { AdapterRegistry, HYPERVISOR_TYPES, type HypervisorType } from "../hypervisors/index.js";
 import { SIMULATED_PROFILES, type SimulatedProfile } from "../hypervisors/simulated/index.js";
 import { createLogger, type Logger } from "../runtime/index.js";
 import { loadKubeConfig, parseBindAddress } from "./kubeconfig.js";
 import { positiveInt, seconds } from "./parse.js";
+import { parseBytes } from "../scheduler/quantity.js";
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -43,6 +44,15 @@ function number(min: number, max = Infinity): (value: string) => number {
   };
 }
 
+/** "20Gi" → bytes. */
+function quantityBytes(value: string): number {
+  try {
+    return parseBytes(value);
+  } catch {
+    throw new InvalidArgumentError(`expected a byte quantity like 20Gi, got "${value}"`);
+  }
+}
+
 /** ":8081" → that address; "0" → no server. */
 function bindAddress(flag: string, value: string): { host: string; port: number } | undefined {
   if (value === "0") return undefined;
@@ -75,6 +85,16 @@ async function adapters(o: Flags, log: Logger): Promise<{ registry: AdapterRegis
     };
   }
   if (names.length === 0) throw new Error("--hosts (or --host-name) is required");
+  if (o.adapter === "libvirt") {
+    return libvirtAgentSetup({
+      hosts: names,
+      uri: o.libvirtUri as string | undefined,
+      storagePath: o.storagePath as string | undefined,
+      vncListen: o.vncListen as string | undefined,
+      endpointHost: o.endpointHost as string | undefined,
+      imageCacheMinFreeBytes: o.imageCacheMinFree as number | undefined,
+    });
+  }
   // Real adapters register here as they are built; until then runAgent refuses the type.
   return { registry: new AdapterRegistry(), hosts: names.map((name) => ({ name, overrides: storage })) };
 }
@@ -113,6 +133,14 @@ export function agentCommand(): Command {
     )
     .option("--workers <n>", "concurrent Desktop reconciles", positiveInt, 4)
     .option("--storage-path <dir>", "where the adapter keeps images and overlays on the host")
+    .option("--libvirt-uri <uri>", "libvirt: connection URI (default: the HostNode's, qemu:///system)")
+    .option("--vnc-listen <addr>", "libvirt: address the desktops' VNC servers listen on (default 127.0.0.1)")
+    .option("--endpoint-host <host>", "libvirt: host written into desktop endpoints (default: --vnc-listen)")
+    .option(
+      "--image-cache-min-free <bytes>",
+      "libvirt: evict unused cached images while free disk is below this (e.g. 20Gi; default 2Gi)",
+      quantityBytes,
+    )
     .option("--simulated-hosts <n>", "simulated: serve n hosts named <prefix><n>", positiveInt)
     .option("--host-prefix <prefix>", "simulated: prefix of generated host names", "sim-")
     .addOption(

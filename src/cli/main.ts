@@ -3,6 +3,8 @@
 import { Command } from "commander";
 import { agentCommand } from "./agent.js";
 import { controllerCommand } from "./controller.js";
+import { cordonCommand, uncordonCommand } from "./cordon.js";
+import { drainCommand } from "./drain.js";
 import { statusCommand } from "./status.js";
 
 const program = new Command("griddesk")
@@ -10,7 +12,10 @@ const program = new Command("griddesk")
   .version("0.1.0")
   .addCommand(controllerCommand())
   .addCommand(agentCommand())
-  .addCommand(statusCommand());
+  .addCommand(statusCommand())
+  .addCommand(cordonCommand())
+  .addCommand(uncordonCommand())
+  .addCommand(drainCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`griddesk: ${err instanceof Error ? err.message : String(err)}`);

@@ -82,7 +82,9 @@ export function rfbBanner(port: number, host = "127.0.0.1", timeoutMs = 10_000):
 /** Runs virsh (optionally inside another mount namespace); returns stdout. */
 export function virsh(args: string[], nsPid?: number): string {
   const argv = ["-q", "-c", "qemu:///system", ...args];
-  const [file, full] = nsPid ? ["nsenter", ["-t", String(nsPid), "-m", "--", "virsh", ...argv]] : ["virsh", argv];
+  const [file, full] = nsPid
+    ? ["nsenter", ["-t", String(nsPid), "-m", "--", "virsh", ...argv]]
+    : ["virsh", argv];
   return execFileSync(file, full, { encoding: "utf8" });
 }
 

@@ -53,11 +53,7 @@ export function nextDrainEvent(w: DrainWindow, now: number): number | undefined 
 }
 
 /** The notice a user on the host should see at `now`. */
-export function noticeFor(
-  request: DeepReadonly<DrainRequest>,
-  w: DrainWindow,
-  now: number,
-): StagedNotice {
+export function noticeFor(request: DeepReadonly<DrainRequest>, w: DrainWindow, now: number): StagedNotice {
   const force = request.forceLogoff !== false;
   const leads = reminderLeads(w);
   const stage = noticeStage(w, now);
@@ -71,7 +67,9 @@ export function noticeFor(
   else text = `${base} The maintenance deadline ${at} has passed: please log off now.`;
   const reminder = stage > 0 || (!force && now >= w.deadline);
   return {
-    notice: force ? { message: reminder ? `Reminder: ${text}` : text, deadline: at } : { message: reminder ? `Reminder: ${text}` : text },
+    notice: force
+      ? { message: reminder ? `Reminder: ${text}` : text, deadline: at }
+      : { message: reminder ? `Reminder: ${text}` : text },
     stage,
     reason: reminder ? "DrainReminder" : "DrainNotice",
   };

@@ -21,15 +21,29 @@ export function drainTransition(
   const why = request?.reason ? ` (${request.reason})` : "";
   switch (now) {
     case undefined:
+      if (was === "Pending")
+        return {
+          type: "Normal",
+          reason: "DrainAborted",
+          message: "the drain request was withdrawn before it started",
+        };
       return was === "Drained"
-        ? { type: "Normal", reason: "DrainEnded", message: "spec.drain was removed: the host is back in service" }
+        ? {
+            type: "Normal",
+            reason: "DrainEnded",
+            message: "spec.drain was removed: the host is back in service",
+          }
         : {
             type: "Normal",
             reason: "DrainAborted",
             message: "spec.drain was withdrawn before the drain finished; notices were withdrawn",
           };
     case "Pending":
-      return { type: "Normal", reason: "WaitingForBudget", message: `drain requested${why}; ${waiting ?? ""}`.trim() };
+      return {
+        type: "Normal",
+        reason: "WaitingForBudget",
+        message: `drain requested${why}; ${waiting ?? ""}`.trim(),
+      };
     case "Draining":
       return was === undefined || was === "Pending"
         ? {

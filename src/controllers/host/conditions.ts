@@ -25,7 +25,13 @@ export function hostConditions(
     ready.status !== "True"
       ? [false, R.HostNotReady, "the host is not Ready"]
       : started
-        ? [false, R.DrainInProgress, `a drain is in progress (${drain.status?.phase})`]
+        ? [
+            false,
+            R.DrainInProgress,
+            drain.status?.phase === "Drained"
+              ? "drained: remove spec.drain (griddesk uncordon) to return the host to service"
+              : `a drain is in progress (${drain.status?.phase})`,
+          ]
         : host.spec.unschedulable
           ? [
               false,
@@ -38,7 +44,12 @@ export function hostConditions(
             ? [true, R.AcceptingDesktops, "new desktops may be placed here until the requested drain starts"]
             : [true, R.AcceptingDesktops, "new desktops may be placed here"];
   let list = setCondition(host.status?.conditions, { type: C.Ready, ...ready }, gen, now);
-  list = setCondition(list, { type: C.Schedulable, status: ok ? "True" : "False", reason, message }, gen, now);
+  list = setCondition(
+    list,
+    { type: C.Schedulable, status: ok ? "True" : "False", reason, message },
+    gen,
+    now,
+  );
   list = setCondition(list, { type: C.Draining, ...drain.draining }, gen, now);
   list = setCondition(list, { type: C.Drained, ...drain.drained }, gen, now);
   return list;

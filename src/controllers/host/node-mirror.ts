@@ -49,7 +49,11 @@ export function mirrorPatch(host: Cached<HostNode>, action: Exclude<MirrorAction
     ops.push(
       host.metadata.annotations
         ? { op: "add", path: ANNOTATION_PATH, value: CORDONED_BY_NODE_MIRROR }
-        : { op: "add", path: "/metadata/annotations", value: { [Annotations.CordonedBy]: CORDONED_BY_NODE_MIRROR } },
+        : {
+            op: "add",
+            path: "/metadata/annotations",
+            value: { [Annotations.CordonedBy]: CORDONED_BY_NODE_MIRROR },
+          },
     );
     return ops;
   }
@@ -79,7 +83,12 @@ export class NodeMirrorReconciler implements Reconciler {
     if (action === "cordon")
       this.deps.events.event(host, "Normal", "Cordoned", `Kubernetes Node ${host.spec.nodeName} is cordoned`);
     if (action === "uncordon")
-      this.deps.events.event(host, "Normal", "Uncordoned", `Kubernetes Node ${host.spec.nodeName} was uncordoned`);
+      this.deps.events.event(
+        host,
+        "Normal",
+        "Uncordoned",
+        `Kubernetes Node ${host.spec.nodeName} was uncordoned`,
+      );
     return done();
   }
 }

@@ -92,13 +92,20 @@ export class HostReconciler implements Reconciler {
     const admission = this.admission.admit(host, informers.hosts.list(), informers.pools.list());
     return admission.admitted
       ? planDrain({ host, desktops: onHost, startedAt: admission.startedAt, now })
-      : planDrain({ host, desktops: onHost, waiting: admission.verdict.ok ? undefined : admission.verdict.message, now });
+      : planDrain({
+          host,
+          desktops: onHost,
+          waiting: admission.verdict.ok ? undefined : admission.verdict.message,
+          now,
+        });
   }
 
   private sessionOf(desktop: Cached<Desktop>): Cached<DesktopSession> | undefined {
     const ref = desktop.spec.sessionRef;
     if (!ref) return undefined;
-    const s = this.ctx.informers.sessions.get(keyOf({ namespace: desktop.metadata.namespace, name: ref.name }));
+    const s = this.ctx.informers.sessions.get(
+      keyOf({ namespace: desktop.metadata.namespace, name: ref.name }),
+    );
     return s?.metadata.uid === ref.uid ? s : undefined;
   }
 
@@ -150,7 +157,9 @@ function drainPatch(
   current: Readonly<DrainStatus> | undefined,
   wanted: DrainStatus | undefined,
 ): Record<string, unknown> | null | undefined {
-  if (isDeepStrictEqual(JSON.parse(JSON.stringify(current ?? null)), JSON.parse(JSON.stringify(wanted ?? null))))
+  if (
+    isDeepStrictEqual(JSON.parse(JSON.stringify(current ?? null)), JSON.parse(JSON.stringify(wanted ?? null)))
+  )
     return undefined;
   if (wanted === undefined) return null;
   return { startedAt: null, deadline: null, sessionsLeft: null, phase: null, ...wanted };

@@ -275,7 +275,8 @@ export class SessionReconciler implements Reconciler {
   private async logoff(session: Cached<DesktopSession>, rc: ReconcileContext): Promise<Result> {
     if (!hasFinalizer(session, Finalizers.SessionCleanup)) return done();
     const desktop = await this.boundDesktop(session);
-    if (await this.release(desktop)) rc.log.info({ desktop: desktop?.metadata.name }, "logoff: deleted desktop");
+    if (await this.release(desktop))
+      rc.log.info({ desktop: desktop?.metadata.name }, "logoff: deleted desktop");
     await removeFinalizer(this.ctx.clients.sessions, session, Finalizers.SessionCleanup);
     return done();
   }

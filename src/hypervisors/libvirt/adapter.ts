@@ -103,12 +103,13 @@ export class LibvirtAdapter implements HypervisorAdapter {
     return this.call(async () => {
       const record = recordFor(spec, this.clock.now()); // validates
       const { uid } = spec.id;
-      await this.storage.locks.with(uid, async () => {
-        if ((await this.storage.records.get(uid)) !== undefined) return; // idempotent: never resized
-        if ((await this.inspector.status(uid)) !== null) return; // a griddesk domain without record
+      const made = await this.storage.locks.with(uid, async () => {
+        if ((await this.storage.records.get(uid)) !== undefined) return false; // idempotent: never resized
         await this.storage.records.put(record);
         this.provisioner.start(record);
+        return true;
       });
+      if (made) return this.inspector.started(record);
       return (await this.inspector.status(uid)) as VmStatus;
     });
   }

@@ -49,6 +49,12 @@ export class Inspector {
     return found.filter((s): s is VmStatus => s !== null);
   }
 
+  /** The status of a VM whose making has just started (no need to ask libvirt). */
+  started(record: VmRecord): VmStatus {
+    const overlayPath = this.storage.overlays.pathOf(record.id.uid);
+    return libvirtVmStatus({ owner: record, record, domainState: null, provisioning: true, overlayPath });
+  }
+
   /** Forgets what was remembered about the domain (it was destroyed). */
   forget(uid: string): void {
     this.facts.delete(uid);

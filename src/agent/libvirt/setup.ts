@@ -1,0 +1,51 @@
+// The libvirt agent: one agent per hypervisor host, talking to the host's own libvirtd and
+// keeping images and overlays on the host's own disk. The HostNode records the connection URI
+// (spec.hypervisor.libvirt.uri); the storage path and VNC address stay agent-side settings.
+import path from "node:path";
+import { AdapterRegistry, systemClock, type Clock } from "../../hypervisors/index.js";
+import { libvirtAdapterFactory } from "../../hypervisors/libvirt/index.js";
+import type { AgentHost } from "../options.js";
+
+export interface LibvirtAgentOptions {
+  readonly hosts: readonly string[];
+  /** libvirt URI; default qemu:///system (the CRD's default for spec.hypervisor.libvirt.uri). */
+  readonly uri?: string;
+  /** Storage directory; with several hosts, each gets `<storagePath>/<host>`. */
+  readonly storagePath?: string;
+  readonly vncListen?: string;
+  readonly endpointHost?: string;
+  readonly imageCacheMinFreeBytes?: number;
+  readonly clock?: Clock;
+}
+
+export interface LibvirtAgentSetup {
+  readonly registry: AdapterRegistry;
+  readonly hosts: AgentHost[];
+}
+
+export function libvirtAgentSetup(opts: LibvirtAgentOptions): LibvirtAgentSetup {
+  if (opts.hosts.length === 0) throw new Error("a libvirt agent needs --host-name (or --hosts)");
+  const registry = new AdapterRegistry().register(
+    "libvirt",
+    libvirtAdapterFactory({ clock: opts.clock ?? systemClock }),
+  );
+  const shared: Record<string, unknown> = {};
+  if (opts.uri !== undefined) shared.uri = opts.uri; // the flag wins over the HostNode's spec
+  if (opts.vncListen !== undefined) shared.vncListen = opts.vncListen;
+  if (opts.endpointHost !== undefined) shared.endpointHost = opts.endpointHost;
+  if (opts.imageCacheMinFreeBytes !== undefined) shared.imageCacheMinFreeBytes = opts.imageCacheMinFreeBytes;
+  const hosts = opts.hosts.map((name) => {
+    const storagePath =
+      opts.storagePath === undefined
+        ? undefined
+        : opts.hosts.length === 1
+          ? opts.storagePath
+          : path.join(opts.storagePath, name);
+    return {
+      name,
+      block: opts.uri !== undefined ? { uri: opts.uri } : {},
+      overrides: { ...shared, ...(storagePath !== undefined ? { storagePath } : {}) },
+    };
+  });
+  return { registry, hosts };
+}

@@ -1,0 +1,264 @@
+// A drain on the real control plane, with a real controller and simulated agent process:
+// 20 users on a host, a 30 s grace period. Every user is told within 2 s (session status, an
+// Event, and a message in the guest); idle desktops go at once and the pool refills elsewhere;
+// users who log off early end normally; the rest are logged off at the deadline (± 2 s) with
+// reason HostDrained; the host reaches Drained. Then: a withdrawn drain restores the host as it
+// was (schedulable, or still cordoned if it had been), and users are told it is called off.
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import type { DesktopSession } from "../../src/api/types.generated.js";
+import { Resources } from "../../src/controllers/shared/resources.js";
+import type { Informer } from "../../src/runtime/index.js";
+import {
+  condition,
+  drainRequest,
+  hostReady,
+  logOn,
+  roomyHosts,
+  SMALL,
+  users,
+  watchObjects,
+} from "./drain-support.js";
+import {
+  createTestNamespace,
+  deleteNamespace,
+  eventually,
+  installCrds,
+  mustKubectl,
+} from "./support/cluster.js";
+import {
+  clients,
+  poolObject,
+  startControllerProcess,
+  startSimulatedAgent,
+  tempStateDir,
+  uniq,
+} from "./support/griddesk.js";
+import { stopAll, type GriddeskProcess } from "./support/processes.js";
+
+jest.setTimeout(300_000);
+
+const id = uniq();
+const site = `dl-${id}`;
+const [A, B] = [`dl-${id}-a`, `dl-${id}-b`] as const;
+const stateDir = tempStateDir();
+const c = clients();
+const procs: GriddeskProcess[] = [];
+const watches: Informer<DesktopSession>[] = [];
+let ns = "";
+let sys = "";
+
+const live = async () =>
+  (await c.sessions.list({ namespace: ns })).filter((s) => !s.metadata.deletionTimestamp);
+const fail = (err: unknown) => {
+  throw new Error(`${String(err)}\n${procs.map((p) => `${p.name}:\n${p.tail(40)}`).join("\n")}`);
+};
+
+/** The last message each VM's guest was shown, by desktop uid (the simulated host's state). */
+function guestNotices(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const file of readdirSync(stateDir).filter((f) => f.endsWith(".json"))) {
+    const doc = JSON.parse(readFileSync(path.join(stateDir, file), "utf8")) as {
+      vms: { owner?: { uid: string }; lastNotice?: string }[];
+    };
+    for (const vm of doc.vms) if (vm.owner && vm.lastNotice) out.set(vm.owner.uid, vm.lastNotice);
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  await installCrds();
+  ns = await createTestNamespace("drain");
+  sys = await createTestNamespace("drain-sys");
+  procs.push(startControllerProcess("dl-controller", { systemNamespace: sys, gracePeriodSeconds: 20 }));
+  procs.push(
+    startSimulatedAgent("dl-agent", { systemNamespace: sys, hosts: [A, B], stateDir, labels: { site } }),
+  );
+  await Promise.all([hostReady(A), hostReady(B)]).catch(fail);
+  await roomyHosts([A, B]);
+  // Everyone logs on while B is cordoned, so all 20 users are on A; then B takes desktops again.
+  await c.hosts.mergePatch({ name: B }, { spec: { unschedulable: true } });
+  await c.pools.create(
+    poolObject(ns, "cc", { buffer: 2, max: 40, resources: SMALL, hostSelector: { matchLabels: { site } } }),
+  );
+  const sessions = await logOn(ns, "cc", users("u", 20)).catch(fail);
+  expect(sessions.every((s) => s.status?.hostRef === A)).toBe(true);
+  await c.hosts.mergePatch({ name: B }, { spec: { unschedulable: false } });
+});
+
+afterAll(async () => {
+  await Promise.all(watches.map((w) => w.stop()));
+  await stopAll(procs);
+  await deleteNamespace(ns);
+  await deleteNamespace(sys);
+  for (const h of [A, B]) await c.hosts.delete({ name: h }).catch(() => undefined);
+});
+
+describe("drain with a deadline", () => {
+  it("notifies all 20 users within 2 s, lets early ones log off, forces the rest at the deadline, ends Drained", async () => {
+    const notified = new Map<string, number>();
+    const ended = new Map<string, { at: number; session: DesktopSession }>();
+    watches.push(
+      await watchObjects<DesktopSession>(Resources.DesktopSession, { namespace: ns }, (s, at) => {
+        const name = s.metadata.name;
+        if (s.status?.notice && !notified.has(name)) notified.set(name, at);
+        if (s.status?.phase === "Ended" && !ended.has(name))
+          ended.set(name, { at, session: s as DesktopSession });
+      }),
+    );
+    const idle = (await c.desktops.list({ namespace: ns })).filter(
+      (d) => d.spec.hostRef === A && !d.spec.sessionRef,
+    );
+    expect(idle.length).toBeGreaterThan(0);
+
+    const requested = Date.now();
+    await c.hosts.mergePatch({ name: A }, { spec: { drain: drainRequest("30s") } });
+
+    await eventually("all 20 users notified", async () => notified.size === 20, 20_000, 50).catch(fail);
+    const latencies = [...notified.values()].map((t) => t - requested);
+    expect(Math.max(...latencies)).toBeLessThanOrEqual(2000);
+
+    const host = await c.hosts.get({ name: A });
+    const deadline = host.status?.drain?.deadline as string;
+    expect(Date.parse(deadline) - Date.parse(host.status?.drain?.startedAt as string)).toBe(30_000);
+    for (const s of await live()) {
+      expect(s.status?.notice?.deadline).toBe(deadline);
+      expect(s.status?.notice?.message).toContain("Host maintenance: please save your work.");
+      expect(s.status?.notice?.message).toContain(deadline);
+    }
+    const events = await mustKubectl([
+      "get",
+      "events",
+      "-n",
+      ns,
+      "--field-selector",
+      "reason=DrainNotice",
+      "-o",
+      "name",
+    ]);
+    expect(events.trim().split("\n").length).toBeGreaterThanOrEqual(20);
+
+    // Idle desktops go at once; the pool refills its buffer on B.
+    await eventually("idle desktops deleted", async () => {
+      const names = new Set((await c.desktops.list({ namespace: ns })).map((d) => d.metadata.name));
+      return idle.every((d) => !names.has(d.metadata.name));
+    });
+    await eventually("buffer refilled on B", async () => {
+      const warm = (await c.desktops.list({ namespace: ns })).filter(
+        (d) => d.status?.phase === "Available" && !d.metadata.deletionTimestamp,
+      );
+      return warm.length >= 2 && warm.every((d) => d.spec.hostRef === B);
+    });
+
+    // Five users log off early: they end normally (the session goes, its desktop with it).
+    const early = users("u", 5);
+    await Promise.all(early.map((name) => c.sessions.delete({ namespace: ns, name })));
+    await eventually("early logoffs done", async () => {
+      const left = new Set((await c.sessions.list({ namespace: ns })).map((s) => s.metadata.name));
+      return early.every((u) => !left.has(u));
+    });
+    expect(Date.now()).toBeLessThan(Date.parse(deadline));
+
+    // The reminder at half time reaches the guests of those still logged on.
+    await eventually(
+      "reminder shown in every remaining guest",
+      async () => {
+        const shown = guestNotices();
+        const desktops = (await c.desktops.list({ namespace: ns })).filter((d) => d.spec.sessionRef);
+        return (
+          desktops.length === 15 &&
+          desktops.every((d) => shown.get(d.metadata.uid ?? "")?.startsWith("Reminder:"))
+        );
+      },
+      25_000,
+      500,
+    ).catch(fail);
+    expect((await live()).every((s) => s.status?.phase === "Ready")).toBe(true);
+
+    await eventually("the rest forced off", async () => ended.size === 15, 45_000, 100).catch(fail);
+    for (const { at, session } of ended.values()) {
+      expect(early).not.toContain(session.metadata.name);
+      expect(session.status?.endReason).toBe("HostDrained");
+      expect(Math.abs(at - Date.parse(deadline))).toBeLessThanOrEqual(2000);
+    }
+
+    const drained = await eventually(
+      "host Drained",
+      async () => {
+        const h = await c.hosts.get({ name: A });
+        return condition(h, "Drained")?.status === "True" ? h : undefined;
+      },
+      30_000,
+    ).catch(fail);
+    expect(drained.status?.drain).toMatchObject({ phase: "Drained", sessionsLeft: 0, deadline });
+    expect(condition(drained, "Schedulable")?.status).toBe("False");
+    expect((await c.desktops.list({ namespace: ns })).filter((d) => d.spec.hostRef === A)).toEqual([]);
+    const hostEvents = await mustKubectl([
+      "get",
+      "events",
+      "-n",
+      "default",
+      "--field-selector",
+      `involvedObject.name=${A}`,
+      "-o",
+      "jsonpath={range .items[*]}{.reason} {end}",
+    ]);
+    for (const reason of ["DrainStarted", "ForcingLogoff", "Drained"]) expect(hostEvents).toContain(reason);
+  });
+
+  it("withdrawing a drain restores the host as it was and tells users it is called off", async () => {
+    // A returns to service; then A is cordoned so that new users land on B.
+    await c.hosts.mergePatch({ name: A }, { spec: { drain: null } });
+    await eventually(
+      "A schedulable again",
+      async () => condition(await c.hosts.get({ name: A }), "Schedulable")?.status === "True",
+    );
+    await c.pools.mergePatch(
+      { namespace: ns, name: "cc" },
+      { spec: { maintenance: { maxUnavailableHosts: 2 } } },
+    );
+    await c.hosts.mergePatch({ name: A }, { spec: { unschedulable: true } });
+    const team = users("v", 3);
+    const sessions = await logOn(ns, "cc", team).catch(fail);
+    expect(sessions.every((s) => s.status?.hostRef === B)).toBe(true);
+
+    const mine = async () => (await live()).filter((s) => team.includes(s.metadata.name));
+    const abortOn = async (wasCordoned: boolean) => {
+      await c.hosts.mergePatch(
+        { name: B },
+        { spec: { unschedulable: wasCordoned, drain: drainRequest("60s") } },
+      );
+      await eventually("notices", async () => (await mine()).every((s) => s.status?.notice)).catch(fail);
+      expect(condition(await c.hosts.get({ name: B }), "Draining")?.status).toBe("True");
+      await c.hosts.mergePatch({ name: B }, { spec: { drain: null } });
+      await eventually("notices withdrawn", async () => (await mine()).every((s) => !s.status?.notice)).catch(
+        fail,
+      );
+      const h = await eventually("B restored", async () => {
+        const h = await c.hosts.get({ name: B });
+        return condition(h, "Draining")?.reason === "DrainAborted" && !h.status?.drain ? h : undefined;
+      });
+      expect(condition(h, "Schedulable")).toMatchObject(
+        wasCordoned
+          ? { status: "False", reason: "Cordoned" }
+          : { status: "True", reason: "AcceptingDesktops" },
+      );
+    };
+    await abortOn(false);
+    await abortOn(true);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await mine()).map((s) => s.status?.phase)).toEqual(["Ready", "Ready", "Ready"]);
+    const cancelled = await mustKubectl([
+      "get",
+      "events",
+      "-n",
+      ns,
+      "--field-selector",
+      "reason=DrainCancelled",
+      "-o",
+      "name",
+    ]);
+    expect(cancelled.trim().split("\n").length).toBeGreaterThanOrEqual(3);
+  });
+});

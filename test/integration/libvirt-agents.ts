@@ -1,0 +1,100 @@
+// griddesk components for the libvirt end-to-end tests: libvirt agents as real processes (inside
+// another libvirtd's mount namespace when given its PID, as `nsenter -t PID -m -- node ...`),
+// pools over the bootable test image, and a look at what a host really has.
+import { spawn } from "node:child_process";
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { DesktopPool } from "../../src/api/types.generated.js";
+import type { GriddeskProcess } from "./support/processes.js";
+import { domainNames, type BootableImage } from "./libvirt-support.js";
+
+const repo = new URL("../../", import.meta.url).pathname;
+const logDir = mkdtempSync(path.join(tmpdir(), "griddesk-libvirt-logs-"));
+
+export interface LibvirtAgentArgs {
+  readonly systemNamespace: string;
+  readonly host: string;
+  readonly storagePath: string;
+  readonly labels: Record<string, string>;
+  /** Run inside this libvirtd instance's mount namespace. */
+  readonly nsPid?: number;
+}
+
+export function startLibvirtAgent(name: string, a: LibvirtAgentArgs): GriddeskProcess {
+  const labels = Object.entries(a.labels).map(([k, v]) => `${k}=${v}`);
+  const node = [
+    path.join(repo, "node_modules/.bin/node"),
+    "--import",
+    "tsx",
+    path.join(repo, "src/cli/main.ts"),
+  ];
+  const args = [
+    ...["agent", "--adapter", "libvirt", "--name", name, "--host-name", a.host],
+    ...["--storage-path", a.storagePath, "--system-namespace", a.systemNamespace],
+    ...["--health-probe-bind-address", "127.0.0.1:0", "--lease-duration", "8", "--lease-renew-interval", "2"],
+    ...[
+      "--orphan-collection-interval",
+      "5",
+      "--host-status-interval",
+      "5",
+      "--host-labels",
+      labels.join(","),
+    ],
+  ];
+  const [file, argv] = a.nsPid
+    ? ["nsenter", ["-t", String(a.nsPid), "-m", "--", ...node, ...args]]
+    : [node[0] as string, [...node.slice(1), ...args]];
+  const logFile = path.join(logDir, `${name}-${Date.now()}.log`);
+  const out = createWriteStream(logFile);
+  const child = spawn(file, argv, { cwd: repo, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    name,
+    logFile,
+    child,
+    async kill(signal: NodeJS.Signals = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+    tail(lines = 30) {
+      return existsSync(logFile) ? readFileSync(logFile, "utf8").split("\n").slice(-lines).join("\n") : "";
+    },
+  };
+}
+
+/** A pool of small desktops booting the test image. */
+export function libvirtPool(
+  namespace: string,
+  name: string,
+  image: BootableImage,
+  spec: Partial<DesktopPool["spec"]>,
+): DesktopPool {
+  return {
+    apiVersion: "griddesk.io/v1alpha1",
+    kind: "DesktopPool",
+    metadata: { name, namespace },
+    spec: { image, resources: { cpu: "500m", memory: "192Mi", disk: "1Gi" }, min: 0, max: 4, ...spec },
+  };
+}
+
+/** What a libvirt host really has for griddesk: domain uids, overlay uids, record uids. */
+export function hostContents(storagePath: string, nsPid?: number) {
+  const overlays = path.join(storagePath, "overlays");
+  const files = existsSync(overlays) ? readdirSync(overlays) : [];
+  const uids = (ext: string) =>
+    files
+      .filter((f) => f.endsWith(ext))
+      .map((f) => f.slice(0, -ext.length))
+      .sort();
+  return {
+    domains: domainNames(nsPid)
+      .filter((d) => d.startsWith("gd-"))
+      .map((d) => d.slice(3))
+      .sort(),
+    overlays: uids(".qcow2"),
+    records: uids(".json"),
+  };
+}

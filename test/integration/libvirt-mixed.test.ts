@@ -1,0 +1,150 @@
+// One pool over unlike hosts: two real libvirt hosts — each its own libvirtd in its own mount
+// namespace, its own agent process (entered with nsenter) and its own storage directory — and a
+// simulated agent's host. Sessions are served on all three; each libvirt desktop runs on its
+// own host's libvirtd only, with a live VNC console.
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
+import type { HostNode } from "../../src/api/types.generated.js";
+import { createTestNamespace, deleteNamespace, eventually, installCrds } from "./support/cluster.js";
+import {
+  clients,
+  sessionObject,
+  startControllerProcess,
+  startSimulatedAgent,
+  tempStateDir,
+  uniq,
+} from "./support/griddesk.js";
+import { stopAll, type GriddeskProcess } from "./support/processes.js";
+import { hostContents, libvirtPool, startLibvirtAgent } from "./libvirt-agents.js";
+import {
+  libvirtInstanceDown,
+  libvirtInstanceUp,
+  removeDir,
+  rfbBanner,
+  storageDir,
+  testImage,
+} from "./libvirt-support.js";
+
+jest.setTimeout(400_000);
+
+const id = uniq();
+const site = `mixed-${id}`;
+const instances = ["gd-mixed-a", "gd-mixed-b"];
+const lvHosts = instances.map((name) => ({
+  name: `${name}-${id}`,
+  instance: name,
+  storage: storageDir(name),
+  pid: 0,
+}));
+const simHost = `gd-mixed-sim-${id}`;
+const c = clients();
+let ns = "";
+let sys = "";
+const procs: GriddeskProcess[] = [];
+const logs = () => procs.map((p) => `--- ${p.name}\n${p.tail(30)}`).join("\n");
+
+/** The simulated host sized like the libvirt ones, so breadth-first placement spreads over all three. */
+function simulatedHostNode(): HostNode {
+  return {
+    apiVersion: "griddesk.io/v1alpha1",
+    kind: "HostNode",
+    metadata: { name: simHost, labels: { site } },
+    spec: {
+      hypervisor: { type: "simulated", simulated: {} },
+      capacity: { cpu: "2", memory: "8Gi", localStorage: "50Gi" },
+    },
+  };
+}
+
+beforeAll(async () => {
+  const image = testImage();
+  for (const h of lvHosts) h.pid = libvirtInstanceUp(h.instance);
+  await installCrds();
+  ns = await createTestNamespace("mixed");
+  sys = await createTestNamespace("mixed-sys");
+  await c.hosts.create(simulatedHostNode());
+  procs.push(startControllerProcess("mixed-controller", { systemNamespace: sys }));
+  for (const h of lvHosts) {
+    const args = {
+      systemNamespace: sys,
+      host: h.name,
+      storagePath: h.storage,
+      labels: { site },
+      nsPid: h.pid,
+    };
+    procs.push(startLibvirtAgent(`mixed-agent-${h.instance}`, args));
+  }
+  procs.push(
+    startSimulatedAgent("mixed-sim", { systemNamespace: sys, hosts: [simHost], stateDir: tempStateDir() }),
+  );
+  await c.pools.create(
+    libvirtPool(ns, "grid", image, { buffer: 3, max: 4, hostSelector: { matchLabels: { site } } }),
+  );
+  await eventually(
+    "three warm desktops",
+    async () => (await c.pools.get({ namespace: ns, name: "grid" })).status?.available === 3,
+    240_000,
+    1000,
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}\n${logs()}`);
+  });
+});
+
+afterAll(async () => {
+  await c.pools.delete({ namespace: ns, name: "grid" }).catch(() => undefined);
+  await eventually(
+    "desktops gone",
+    async () => (await c.desktops.list({ namespace: ns })).length === 0,
+    90_000,
+  );
+  await stopAll(procs);
+  await deleteNamespace(ns);
+  await deleteNamespace(sys);
+  for (const name of [simHost, ...lvHosts.map((h) => h.name)])
+    await c.hosts.delete({ name }).catch(() => undefined);
+  for (const h of lvHosts) {
+    libvirtInstanceDown(h.instance);
+    removeDir(h.storage);
+  }
+});
+
+describe("one pool over two libvirt hosts and a simulated host", () => {
+  it("serves sessions on every host, each libvirt desktop on its own libvirtd", async () => {
+    const users = ["ann", "ben", "cem"];
+    for (const u of users) await c.sessions.create(sessionObject(ns, "grid", u));
+    const sessions = await eventually(
+      "all sessions Ready",
+      async () => {
+        const list = await c.sessions.list({ namespace: ns });
+        return list.length === 3 && list.every((s) => s.status?.phase === "Ready") ? list : undefined;
+      },
+      180_000,
+      1000,
+    );
+    const served = new Set(sessions.map((s) => s.status?.hostRef));
+    expect([...served].sort()).toEqual([simHost, ...lvHosts.map((h) => h.name)].sort());
+
+    for (const h of lvHosts) {
+      const session = sessions.find((s) => s.status?.hostRef === h.name);
+      const desktop = await c.desktops.get({ namespace: ns, name: session?.status?.desktopRef as string });
+      const uid = desktop.metadata.uid as string;
+      const other = lvHosts.find((o) => o !== h) as (typeof lvHosts)[number];
+      expect(hostContents(h.storage, h.pid).domains).toContain(uid);
+      expect(hostContents(other.storage, other.pid).domains).not.toContain(uid);
+      expect(await rfbBanner(session?.status?.endpoint?.port as number)).toMatch(/^RFB 003\.00\d\n$/);
+      const node = await c.hosts.get({ name: h.name });
+      expect(node.spec.hypervisor.type).toBe("libvirt");
+      expect(node.status?.facts?.hypervisorVersion).toContain("QEMU");
+    }
+
+    for (const u of users) await c.sessions.delete({ namespace: ns, name: u });
+    await eventually(
+      "logged-off desktops gone from both libvirt hosts",
+      async () => {
+        const uids = new Set((await c.desktops.list({ namespace: ns })).map((d) => d.metadata.uid as string));
+        return lvHosts.every((h) => hostContents(h.storage, h.pid).domains.every((u) => uids.has(u)));
+      },
+      120_000,
+      1000,
+    );
+  });
+});
