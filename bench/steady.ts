@@ -8,7 +8,7 @@ import { paths, poolObject, poolStatus, sessionObject, startAgent, startControll
 import { CpuMeter, memory } from "./lib/procs.js";
 import { ReadyWatcher } from "./lib/ready-watcher.js";
 import { runBench } from "./lib/run.js";
-import { latencies, load, mib, ms, sec, sleep, table, until } from "./lib/stats.js";
+import { latencies, load, mib, ms, sleep, table, until } from "./lib/stats.js";
 
 const f = parseFlags("bench:steady", "logons at a fixed rate with matching logoffs, and the floor at that rate", {
   rate: { default: 20, help: "logons per second" },

@@ -39,7 +39,8 @@ await runBench(
     ctx.record("flags", f);
 
     ctx.log(`floor (1 of 2): ${N} logons at once, no operator running`);
-    const floorA = await floorStorm(kube, "floor-a", N, f.hosts);
+    const serverPids = { apiserver: ctx.cluster.pids.apiserver, etcd: ctx.cluster.pids.etcd };
+    const floorA = await floorStorm(kube, "floor-a", N, f.hosts, serverPids);
     ctx.log(`floor: ${sec(floorA.totalMs)}`);
 
     const op = {
@@ -128,7 +129,7 @@ await runBench(
     await Promise.all([controller.stop(), agent.stop()]);
 
     ctx.log(`floor (2 of 2): ${N} logons at once, no operator running`);
-    const floorB = await floorStorm(kube, "floor-b", N, f.hosts);
+    const floorB = await floorStorm(kube, "floor-b", N, f.hosts, serverPids);
     const floorMs = (floorA.totalMs + floorB.totalMs) / 2;
     const efficiency = floorMs / operatorMs;
 
@@ -150,6 +151,9 @@ await runBench(
       `CPU seconds during the storm (${usage.wall.toFixed(1)} s wall): ` +
         Object.entries(usage.cpu).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", "),
     );
+    const cpuLine = (c?: Record<string, number>): string =>
+      Object.entries(c ?? {}).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ");
+    console.log(`CPU seconds of the floor: before ${cpuLine(floorA.cpu)}; after ${cpuLine(floorB.cpu)}`);
     console.log(`RSS after the storm: controller ${mib(rss.controller)}, agent ${mib(rss.agent)}`);
     console.log("API writes during the storm (top):");
     for (const [k, v] of [...writes].slice(0, 12)) console.log(`  ${String(v).padStart(7)}  ${k}`);
@@ -158,8 +162,8 @@ await runBench(
       logons: N,
       hosts: f.hosts,
       operator: { ...opLat, totalMs: operatorMs, createsMs: allCreatedMs, createFailures },
-      floorBefore: { ...fl(floorA), totalMs: floorA.totalMs, writes: floorA.writes },
-      floorAfter: { ...fl(floorB), totalMs: floorB.totalMs, writes: floorB.writes },
+      floorBefore: { ...fl(floorA), totalMs: floorA.totalMs, writes: floorA.writes, cpuSeconds: floorA.cpu },
+      floorAfter: { ...fl(floorB), totalMs: floorB.totalMs, writes: floorB.writes, cpuSeconds: floorB.cpu },
       efficiency,
       warmMs,
       loadAtStart,

@@ -32,6 +32,37 @@ griddesk agent --adapter simulated --name sim-agent --hosts sim-small,sim-medium
   --state-dir "$state/simulated" --health-probe-bind-address 127.0.0.1:8090 >"$state/agent.log" 2>&1 &
 pids+=($!)
 
+# A real libvirt host too, when this machine can run one (root: packages, daemons, QEMU).
+libvirt="no: not root, so only simulated hosts"
+if [ "$(id -u)" = 0 ]; then
+  if hack/libvirt-up.sh >"$state/libvirt-up.log" 2>&1 && image=$(hack/build-test-image.sh 2>>"$state/libvirt-up.log"); then
+    mkdir -p "$state/libvirt" && chmod 755 "$state" "$state/libvirt"
+    griddesk agent --adapter libvirt --name libvirt-agent --host-name local-libvirt --storage-path "$state/libvirt" \
+      --host-labels griddesk.io/demo=libvirt --health-probe-bind-address 127.0.0.1:8091 >"$state/libvirt-agent.log" 2>&1 &
+    pids+=($!)
+    kubectl apply --server-side --force-conflicts -f - >/dev/null <<POOL
+apiVersion: griddesk.io/v1alpha1
+kind: DesktopPool
+metadata: {name: local-libvirt, namespace: team-a}
+spec:
+  image:
+    source: file://$image/golden.qcow2
+    sha256: $(cat "$image/golden.qcow2.sha256")
+    format: qcow2
+    boot: {kernel: $image/vmlinuz, initrd: $image/initrd.gz, cmdline: "console=tty0 quiet"}
+  resources: {cpu: 500m, memory: 192Mi, disk: 1Gi}
+  hostSelector: {matchLabels: {griddesk.io/demo: libvirt}}
+  min: 0
+  max: 2
+  buffer: 1
+POOL
+    libvirt="yes: agent libvirt-agent serves host local-libvirt on qemu:///system; pool team-a/local-libvirt boots real QEMU desktops"
+  else
+    libvirt="no: libvirt could not be set up (see $state/libvirt-up.log), so only simulated hosts"
+  fi
+fi
+echo "==> libvirt: $libvirt"
+
 echo "==> waiting for the callcenter pool to fill its warm buffer"
 for _ in $(seq 120); do
   for pid in "${pids[@]}"; do
@@ -58,7 +89,8 @@ serving sim-small, sim-medium and sim-large. In another shell:
   kubectl delete desktopsessions -n team-a --all          # log off: the desktop is destroyed, the buffer refills
   node dist/cli/main.js status                            # the same as a table
 
-Logs: $state/controller.log, $state/agent.log. Ctrl-C stops griddesk.
+libvirt: $libvirt
+Logs: $state/controller.log, $state/agent.log (and libvirt-agent.log). Ctrl-C stops griddesk.
 MSG
 wait -n "${pids[@]}"
 echo "a griddesk process exited; see $state/*.log" >&2

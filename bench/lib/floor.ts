@@ -15,6 +15,7 @@ import { JsonPatch, MergePatch, type Kube, inParallel } from "./kube.js";
 import { DESKTOP_SIZE, IMAGE, paths, sessionObject, userName } from "./griddesk.js";
 import { ReadyWatcher } from "./ready-watcher.js";
 import { createNamespace, deleteNamespace } from "./cluster.js";
+import { CpuMeter } from "./procs.js";
 
 interface Obj {
   metadata: { name: string; uid: string; resourceVersion: string; generation?: number };
@@ -139,10 +140,18 @@ export interface FloorRun {
   totalMs: number;
   failed: number;
   writes: number;
+  /** CPU seconds of the API server and etcd while the logons ran (when their pids are given). */
+  cpu?: Record<string, number>;
 }
 
 /** N logons fired at once (a storm) in a fresh namespace; deletes the namespace afterwards. */
-export async function floorStorm(kube: Kube, ns: string, logons: number, hosts: number): Promise<FloorRun> {
+export async function floorStorm(
+  kube: Kube,
+  ns: string,
+  logons: number,
+  hosts: number,
+  pids: Record<string, number> = {},
+): Promise<FloorRun> {
   await createNamespace(kube, ns);
   const desktops = await warmFloorDesktops(kube, ns, logons, hosts);
   const watcher = new ReadyWatcher(kube, ns);
@@ -150,6 +159,7 @@ export async function floorStorm(kube: Kube, ns: string, logons: number, hosts: 
   const users = Array.from({ length: logons }, (_, i) => userName("floor", i));
   const sentAt = new Map<string, number>();
   const before = { ...kube.sent };
+  const meter = new CpuMeter({ ...pids, bench: process.pid });
   const t0 = Date.now();
   let failed = 0;
   await Promise.all(
@@ -162,6 +172,7 @@ export async function floorStorm(kube: Kube, ns: string, logons: number, hosts: 
     }),
   );
   await watcher.waitFor(users, 30_000);
+  const cpu = meter.read().cpu;
   watcher.stop();
   const latencies = users.flatMap((u) => {
     const r = watcher.readyAt.get(u);
@@ -170,7 +181,7 @@ export async function floorStorm(kube: Kube, ns: string, logons: number, hosts: 
   const totalMs = Math.max(...watcher.readyAt.values()) - t0;
   const writes = Object.entries(kube.sent).reduce((s, [v, n]) => s + (v === "GET" ? 0 : n - (before[v] ?? 0)), 0);
   await deleteNamespace(kube, ns, [paths.sessions(ns), paths.desktops(ns)]);
-  return { latencies, totalMs, failed, writes };
+  return { latencies, totalMs, failed, writes, cpu };
 }
 
 /**

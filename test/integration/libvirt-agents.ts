@@ -32,7 +32,14 @@ export function startLibvirtAgent(name: string, a: LibvirtAgentArgs): GriddeskPr
   const args = [
     ...["agent", "--adapter", "libvirt", "--name", name, "--host-name", a.host],
     ...["--storage-path", a.storagePath, "--system-namespace", a.systemNamespace],
-    ...["--health-probe-bind-address", "127.0.0.1:0", "--lease-duration", "8", "--lease-renew-interval", "2"],
+    ...[
+      "--health-probe-bind-address",
+      "127.0.0.1:0",
+      "--lease-duration",
+      "30",
+      "--lease-renew-interval",
+      "5",
+    ],
     ...[
       "--orphan-collection-interval",
       "5",
@@ -43,7 +50,7 @@ export function startLibvirtAgent(name: string, a: LibvirtAgentArgs): GriddeskPr
     ],
   ];
   const [file, argv] = a.nsPid
-    ? ["nsenter", ["-t", String(a.nsPid), "-m", "--", ...node, ...args]]
+    ? ["nsenter", ["-t", String(a.nsPid), "-m", `--wd=${repo}`, "--", ...node, ...args]]
     : [node[0] as string, [...node.slice(1), ...args]];
   const logFile = path.join(logDir, `${name}-${Date.now()}.log`);
   const out = createWriteStream(logFile);

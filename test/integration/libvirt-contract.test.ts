@@ -5,7 +5,8 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, jest } from "@jest/globals";
 import type { HypervisorAdapter } from "../../src/hypervisors/adapter.js";
-import { HostStorage, libvirtAdapterFactory } from "../../src/hypervisors/libvirt/index.js";
+import type { HostStorage } from "../../src/hypervisors/libvirt/index.js";
+import { libvirtAdapterFactory } from "../../src/hypervisors/libvirt/index.js";
 import { describeAdapterContract } from "../unit/hypervisors/contract.js";
 import { libvirtUp, removeDir, storageDir, testImage, virsh, type BootableImage } from "./libvirt-support.js";
 

@@ -65,7 +65,7 @@ beforeAll(async () => {
   ns = await createTestNamespace("lvcrash");
   sys = await createTestNamespace("lvcrash-sys");
   agentArgs = { systemNamespace: sys, host, storagePath: storage, labels: { site } };
-  procs.push(startControllerProcess("lvc-controller", { systemNamespace: sys }));
+  procs.push(startControllerProcess("lvc-controller", { systemNamespace: sys, gracePeriodSeconds: 30 }));
   procs.push(startLibvirtAgent("lvc-agent", agentArgs));
   const pool = libvirtPool(ns, "cc", testImage(), { buffer: 1, hostSelector: { matchLabels: { site } } });
   await c.pools.create(pool);
@@ -102,7 +102,7 @@ describe("crashes on a libvirt host", () => {
     await setBuffer(3);
     await provisioningDesktop(known);
     await procs[0]?.kill("SIGKILL");
-    procs[0] = startControllerProcess("lvc-controller", { systemNamespace: sys });
+    procs[0] = startControllerProcess("lvc-controller", { systemNamespace: sys, gracePeriodSeconds: 30 });
     await settledWithoutLeaks(3);
   });
 

@@ -40,7 +40,7 @@ beforeAll(async () => {
   await installCrds();
   ns = await createTestNamespace("lv");
   sys = await createTestNamespace("lv-sys");
-  procs.push(startControllerProcess("lv-controller", { systemNamespace: sys }));
+  procs.push(startControllerProcess("lv-controller", { systemNamespace: sys, gracePeriodSeconds: 30 }));
   procs.push(
     startLibvirtAgent("lv-agent", { systemNamespace: sys, host, storagePath: storage, labels: { site } }),
   );

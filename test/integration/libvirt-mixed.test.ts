@@ -42,15 +42,20 @@ let sys = "";
 const procs: GriddeskProcess[] = [];
 const logs = () => procs.map((p) => `--- ${p.name}\n${p.tail(30)}`).join("\n");
 
-/** The simulated host sized like the libvirt ones, so breadth-first placement spreads over all three. */
-function simulatedHostNode(): HostNode {
+/**
+ * Every host made small and equal (2 CPUs, 1Gi, no overcommit), so that one desktop's share of
+ * a host outweighs the scheduler's cached-image bonus and breadth-first placement spreads the
+ * pool over all three hosts.
+ */
+function hostNode(name: string, type: "libvirt" | "simulated"): HostNode {
   return {
     apiVersion: "griddesk.io/v1alpha1",
     kind: "HostNode",
-    metadata: { name: simHost, labels: { site } },
+    metadata: { name, labels: { site } },
     spec: {
-      hypervisor: { type: "simulated", simulated: {} },
-      capacity: { cpu: "2", memory: "8Gi", localStorage: "50Gi" },
+      hypervisor: type === "libvirt" ? { type, libvirt: {} } : { type, simulated: {} },
+      capacity: { cpu: "2", memory: "1Gi", localStorage: "50Gi" },
+      overcommit: { cpu: 1, memory: 1 },
     },
   };
 }
@@ -61,8 +66,9 @@ beforeAll(async () => {
   await installCrds();
   ns = await createTestNamespace("mixed");
   sys = await createTestNamespace("mixed-sys");
-  await c.hosts.create(simulatedHostNode());
-  procs.push(startControllerProcess("mixed-controller", { systemNamespace: sys }));
+  await c.hosts.create(hostNode(simHost, "simulated"));
+  for (const h of lvHosts) await c.hosts.create(hostNode(h.name, "libvirt"));
+  procs.push(startControllerProcess("mixed-controller", { systemNamespace: sys, gracePeriodSeconds: 30 }));
   for (const h of lvHosts) {
     const args = {
       systemNamespace: sys,
@@ -74,8 +80,25 @@ beforeAll(async () => {
     procs.push(startLibvirtAgent(`mixed-agent-${h.instance}`, args));
   }
   procs.push(
-    startSimulatedAgent("mixed-sim", { systemNamespace: sys, hosts: [simHost], stateDir: tempStateDir() }),
+    startSimulatedAgent("mixed-sim", {
+      systemNamespace: sys,
+      hosts: [simHost],
+      stateDir: tempStateDir(),
+      extra: ["--lease-duration", "30", "--lease-renew-interval", "5"],
+    }),
   );
+  for (const name of [simHost, ...lvHosts.map((h) => h.name)])
+    await eventually(
+      `${name} Ready`,
+      async () =>
+        (await c.hosts.get({ name })).status?.conditions?.some(
+          (x) => x.type === "Ready" && x.status === "True",
+        ),
+      120_000,
+      500,
+    ).catch((err: unknown) => {
+      throw new Error(`${String(err)}\n${logs()}`);
+    });
   await c.pools.create(
     libvirtPool(ns, "grid", image, { buffer: 3, max: 4, hostSelector: { matchLabels: { site } } }),
   );
@@ -119,7 +142,14 @@ describe("one pool over two libvirt hosts and a simulated host", () => {
       },
       180_000,
       1000,
-    );
+    ).catch(async (err: unknown) => {
+      const state = (await c.sessions.list({ namespace: ns })).map((s) => [s.metadata.name, s.status]);
+      const desktops = (await c.desktops.list({ namespace: ns })).map((d) => [
+        d.spec.hostRef,
+        d.status?.phase,
+      ]);
+      throw new Error(`${String(err)}\n${JSON.stringify({ state, desktops })}\n${logs()}`);
+    });
     const served = new Set(sessions.map((s) => s.status?.hostRef));
     expect([...served].sort()).toEqual([simHost, ...lvHosts.map((h) => h.name)].sort());
 

@@ -13,6 +13,8 @@ import { patchStatusIfChanged } from "../shared/status.js";
 import type { NoticeWrite, SessionOnHost } from "./plan.js";
 
 const CONCURRENCY = 16;
+/** Notices are what users wait for: a host's sessions are told at once (a host holds dozens). */
+const NOTICE_CONCURRENCY = 64;
 
 export interface DrainActionDeps {
   desktops: ObjectClient<Desktop>;
@@ -38,17 +40,18 @@ export class DrainActions {
     });
   }
 
+  /** Users first (the session notices, all at once), then Events and the in-guest messages. */
   async notify(writes: readonly NoticeWrite[]): Promise<void> {
-    await mapLimit(writes, CONCURRENCY, async (w) => {
+    await mapLimit(writes, NOTICE_CONCURRENCY, async (w) => {
       const notice = { message: w.notice.message, deadline: w.notice.deadline ?? null };
       await patchStatusIfChanged(this.deps.sessions, w.session, { notice });
       this.deps.events.event(w.session, "Warning", w.reason, w.notice.message);
-      await this.annotate(w.desktop, w.notice.message);
     });
+    await mapLimit(writes, CONCURRENCY, (w) => this.annotate(w.desktop, w.notice.message));
   }
 
   async withdraw(sessions: readonly SessionOnHost[]): Promise<void> {
-    await mapLimit(sessions, CONCURRENCY, async ({ session, desktop }) => {
+    await mapLimit(sessions, NOTICE_CONCURRENCY, async ({ session }) => {
       if (!session) return;
       await patchStatusIfChanged(this.deps.sessions, session, { notice: null });
       this.deps.events.event(
@@ -57,8 +60,8 @@ export class DrainActions {
         "DrainCancelled",
         "the maintenance was called off: you may keep working",
       );
-      await this.annotate(desktop, null);
     });
+    await mapLimit(sessions, CONCURRENCY, ({ desktop }) => this.annotate(desktop, null));
   }
 
   /** The in-guest message: the agent delivers it through its adapter's notify hook. */

@@ -49,7 +49,8 @@ export class DrainAdmission {
       pools.filter((p) => !p.metadata.deletionTimestamp).map(poolBudget),
     );
     if (!verdict.ok) return { admitted: false, verdict };
-    const startedAt = toKubeTime(new Date(this.clock.now()));
+    // Recorded in whole seconds, rounded up: users never get less than the grace period.
+    const startedAt = toKubeTime(new Date(Math.ceil(this.clock.now() / 1000) * 1000));
     this.admitted.set(name, { startedAt, expiresAt: this.clock.now() + this.ttlMs });
     return { admitted: true, startedAt };
   }

@@ -86,14 +86,21 @@ export function drainStarted(host: Cached<HostNode> | undefined): boolean {
   return host?.spec.drain !== undefined && host.status?.drain?.startedAt !== undefined;
 }
 
-/** The budget's view of a HostNode. */
+/**
+ * The budget's view of a HostNode. Out of service by its spec (cordon, a started drain) or as
+ * its status still reports it (not Ready, not Schedulable): a host just returned to service
+ * counts until its Schedulable condition says so, so that no one watching ever sees more hosts
+ * out than the budget allows.
+ */
 export function fleetHost(host: Cached<HostNode>, admitted: boolean): FleetHost {
-  const ready = isConditionTrue(host.status?.conditions, HostNodeConditions.Ready);
+  const conditions = host.status?.conditions;
+  const ready = isConditionTrue(conditions, HostNodeConditions.Ready);
+  const schedulable = isConditionTrue(conditions, HostNodeConditions.Schedulable);
   return {
     name: host.metadata.name,
     labels: host.metadata.labels ?? {},
     hypervisorType: host.spec.hypervisor.type,
-    unavailable: !ready || host.spec.unschedulable === true || drainStarted(host) || admitted,
+    unavailable: !ready || !schedulable || host.spec.unschedulable === true || drainStarted(host) || admitted,
   };
 }
 

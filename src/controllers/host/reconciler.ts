@@ -74,9 +74,9 @@ export class HostReconciler implements Reconciler {
     if (!host.spec.drain) this.admission.forget(req.name);
     const event = drainTransition(host.status?.drain, plan.status, host.spec.drain, plan.draining.message);
     if (event) this.ctx.events.event(host, event.type, event.reason, event.message);
-    await this.actions.deleteIdle(req.name, plan.deleteIdle);
     await this.actions.notify(plan.notify);
     await this.actions.withdraw(plan.withdraw);
+    await this.actions.deleteIdle(req.name, plan.deleteIdle);
     if (plan.notify.length > 0)
       rc.log.info({ host: req.name, notices: plan.notify.length }, "drain: notified sessions");
     return this.next(now, ready.recheckInMs, plan);

@@ -132,6 +132,7 @@ describe("fleetHost and drainStarted", () => {
     ["ready and schedulable", false, host("a")],
     ["not ready", true, host("a", { ready: false })],
     ["cordoned", true, host("a", { unschedulable: true })],
+    ["returned, but its status still says not Schedulable", true, host("a", { schedulable: false })],
     ["drain requested, not started", false, host("a", { drain: {} })],
     ["drain started", true, host("a", { drain: {}, status: { startedAt: iso(T0), phase: "Draining" } })],
     ["stale drain status without a request", false, host("a", { status: { startedAt: iso(T0) } })],
@@ -170,6 +171,12 @@ describe("DrainAdmission", () => {
     expect(admission.admit(b, [a, b], [rack]).admitted).toBe(false);
     const gone = { ...rack, metadata: { ...rack.metadata, deletionTimestamp: iso(T0) } };
     expect(admission.admit(b, [a, b], [gone]).admitted).toBe(true);
+  });
+
+  it("records the start in whole seconds, rounded up, so users never get less than the grace period", () => {
+    const admission = new DrainAdmission({ now: () => T0 + 200, setTimeout: () => () => undefined });
+    const a = host("a", { drain: {} });
+    expect(admission.admit(a, [a], [])).toEqual({ admitted: true, startedAt: iso(T0 + 1000) });
   });
 
   it("forgets an admission after its TTL", () => {

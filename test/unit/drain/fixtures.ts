@@ -24,6 +24,7 @@ export function host(
     annotations?: Record<string, string>;
     nodeName?: string;
     draining?: string;
+    schedulable?: boolean;
   } = {},
 ): HostNode {
   return {
@@ -48,6 +49,13 @@ export function host(
           type: "Ready",
           status: o.ready === false ? "Unknown" : "True",
           reason: "AgentReady",
+          message: "",
+          lastTransitionTime: iso(T0),
+        },
+        {
+          type: "Schedulable",
+          status: o.schedulable === false ? ("False" as const) : ("True" as const),
+          reason: "AcceptingDesktops",
           message: "",
           lastTransitionTime: iso(T0),
         },
