@@ -6,7 +6,7 @@
 // port. Runs alternate so that machine load hits both alike. Prints each run and the ratio.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -39,11 +39,8 @@ async function until<T>(
   throw new Error(`timed out waiting for ${what}`);
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
+/** The middle run (RUNS is odd by default). */
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 // --- set-up: libvirtd, test image, control plane, controller and libvirt agent ---------------
 await run(path.join(repo, "hack/libvirt-up.sh"));
@@ -77,18 +74,17 @@ const griddesk = (args: string[]): ChildProcess =>
     env,
     stdio: "ignore",
   });
+const agentFlags = "--adapter libvirt --name bench-lv --host-name bench-lv --host-labels bench=libvirt";
 const procs = [
   griddesk(["controller", "--metrics-bind-address", "127.0.0.1:0"]),
-  griddesk(
-    ["agent", "--adapter", "libvirt", "--name", "bench-lv", "--host-name", "bench-lv"].concat([
-      "--storage-path",
-      storage,
-      "--host-labels",
-      "bench=libvirt",
-      "--health-probe-bind-address",
-      "0",
-    ]),
-  ),
+  griddesk([
+    "agent",
+    ...agentFlags.split(" "),
+    "--storage-path",
+    storage,
+    "--health-probe-bind-address",
+    "0",
+  ]),
 ];
 
 const kc = new KubeConfig();
@@ -118,6 +114,7 @@ try {
   // Warm-up: the first desktop pulls the image into the host's cache; neither side pays for it.
   await until("warm-up desktop", async () => ((await available()).length === 1 ? true : undefined));
   const cached = path.join(storage, "images", `${image.sha256}.img`);
+  const bootFiles = readdirSync(path.join(storage, "boot")); // the agent's local copies
 
   const operator: number[] = [];
   const raw: number[] = [];
@@ -145,11 +142,9 @@ try {
     const xmlFile = path.join(storage, "tmp", `raw-${uid}.xml`);
     const id = { namespace: "bench", name: "raw", uid };
     const resources = { cpuMilli: 500, memoryBytes: 192 * 2 ** 20, diskBytes: 2 ** 30 };
-    const boot = {
-      kernel: (await run("sh", ["-c", `ls ${storage}/boot/*vmlinuz`])).stdout.trim(),
-      initrd: (await run("sh", ["-c", `ls ${storage}/boot/*initrd.gz`])).stdout.trim(),
-      cmdline: image.boot.cmdline,
-    };
+    const bootFile = (suffix: string) =>
+      path.join(storage, "boot", bootFiles.find((f) => f.endsWith(suffix)) ?? "");
+    const boot = { kernel: bootFile("vmlinuz"), initrd: bootFile("initrd.gz"), cmdline: image.boot.cmdline };
     const t0 = performance.now();
     await run("qemu-img", [
       "create",
