@@ -8,7 +8,11 @@ const esm = {
 };
 export default {
   projects: [
-    { ...esm, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts", "<rootDir>/src/**/*.test.ts"] },
+    {
+      ...esm,
+      displayName: "unit",
+      testMatch: ["<rootDir>/test/unit/**/*.test.ts", "<rootDir>/src/**/*.test.ts"],
+    },
     {
       ...esm,
       displayName: "integration",

@@ -21,7 +21,7 @@ const RUNS = Number(process.env.RUNS ?? 3);
 const clusterEnv = {
   ...process.env,
   GRIDDESK_CLUSTER_DIR: path.join(repo, ".griddesk/cluster-bench-libvirt"),
-  GRIDDESK_PORT_BASE: process.env.GRIDDESK_PORT_BASE ?? "56443",
+  GRIDDESK_PORT_BASE: process.env.GRIDDESK_BENCH_LIBVIRT_PORT_BASE ?? "28443",
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const virsh = (...args: string[]) => run("virsh", ["-q", "-c", "qemu:///system", ...args]);

@@ -11,25 +11,38 @@ import path from "node:path";
 import { commonFlags, parseFlags } from "./lib/args.js";
 import { apiWrites, createNamespace, diffCounts, sumCounts } from "./lib/cluster.js";
 import { inParallel } from "./lib/kube.js";
-import { paths, poolObject, poolStatus, sessionObject, startAgent, startController, userName, type OperatorOptions } from "./lib/griddesk.js";
+import {
+  paths,
+  poolObject,
+  poolStatus,
+  sessionObject,
+  startAgent,
+  startController,
+  userName,
+  type OperatorOptions,
+} from "./lib/griddesk.js";
 import { CpuMeter, memory, scrape, type Proc } from "./lib/procs.js";
 import { summariseHeapSnapshot } from "./lib/profile.js";
 import { ReadyWatcher } from "./lib/ready-watcher.js";
 import { runBench, type BenchContext } from "./lib/run.js";
 import { load, mib, sec, sleep, table, until } from "./lib/stats.js";
 
-const f = parseFlags("bench:scale", "a fleet held by one controller: memory, CPU at rest, restart convergence", {
-  desktops: { default: 10_000, help: "desktops in the pool" },
-  sessions: { default: 10_000, help: "sessions (each bound to one desktop; at most --desktops)" },
-  hosts: { default: 1_000, help: "simulated hosts (one agent process)" },
-  "rest-s": { default: 60, help: "how long CPU at rest is measured" },
-  "provision-ms": { default: 200, help: "simulated VM provisioning time" },
-  "create-concurrency": { default: 50, help: "session creates in flight while the fleet is built" },
-  "build-timeout-s": { default: 3600, help: "give up building the fleet after this long" },
-  heap: { default: false, help: "take a heap snapshot of the controller at rest and summarise it" },
-  ...commonFlags,
-  "port-base": { default: 46463, help: "API server port; etcd +1/+2, controller-manager +3" },
-});
+const f = parseFlags(
+  "bench:scale",
+  "a fleet held by one controller: memory, CPU at rest, restart convergence",
+  {
+    desktops: { default: 10_000, help: "desktops in the pool" },
+    sessions: { default: 10_000, help: "sessions (each bound to one desktop; at most --desktops)" },
+    hosts: { default: 1_000, help: "simulated hosts (one agent process)" },
+    "rest-s": { default: 60, help: "how long CPU at rest is measured" },
+    "provision-ms": { default: 200, help: "simulated VM provisioning time" },
+    "create-concurrency": { default: 50, help: "session creates in flight while the fleet is built" },
+    "build-timeout-s": { default: 3600, help: "give up building the fleet after this long" },
+    heap: { default: false, help: "take a heap snapshot of the controller at rest and summarise it" },
+    ...commonFlags,
+    "port-base": { default: 46463, help: "API server port; etcd +1/+2, controller-manager +3" },
+  },
+);
 
 const NS = "bench";
 const sessions = Math.min(f.sessions, f.desktops);
@@ -49,7 +62,9 @@ async function readyHosts(ctx: BenchContext): Promise<number> {
   const list = (await ctx.cluster.kube.get(paths.hosts())) as {
     items: { status?: { conditions?: { type: string; status: string }[] } }[];
   };
-  return list.items.filter((h) => h.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")).length;
+  return list.items.filter((h) =>
+    h.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+  ).length;
 }
 
 /** Sum of a metric over label sets, or NaN when the controller is not answering yet. */
@@ -127,7 +142,11 @@ await runBench(
     const hostsMs = Date.now() - built;
     ctx.log(`${f.hosts} hosts Ready after ${sec(hostsMs)}; a pool of ${f.desktops} warm desktops`);
     await createNamespace(kube, NS);
-    await kube.request("POST", paths.pools(NS), poolObject(NS, "fleet", { buffer: f.desktops, max: f.desktops, min: 0 }));
+    await kube.request(
+      "POST",
+      paths.pools(NS),
+      poolObject(NS, "fleet", { buffer: f.desktops, max: f.desktops, min: 0 }),
+    );
     let lastLog = 0;
     await until(
       `${f.desktops} Available desktops`,
@@ -148,9 +167,14 @@ await runBench(
     const watcher = new ReadyWatcher(kube, NS);
     await watcher.start();
     const users = Array.from({ length: sessions }, (_, i) => userName("user", i));
-    const progress = setInterval(() => ctx.log(`  ${watcher.readyAt.size}/${sessions} sessions Ready`), 15_000);
+    const progress = setInterval(
+      () => ctx.log(`  ${watcher.readyAt.size}/${sessions} sessions Ready`),
+      15_000,
+    );
     const sessionsStart = Date.now();
-    await inParallel(users, f["create-concurrency"], (u) => kube.request("POST", paths.sessions(NS), sessionObject(NS, "fleet", u)));
+    await inParallel(users, f["create-concurrency"], (u) =>
+      kube.request("POST", paths.sessions(NS), sessionObject(NS, "fleet", u)),
+    );
     const allReady = await watcher.waitFor(users, f["build-timeout-s"] * 1000);
     clearInterval(progress);
     watcher.stop();
@@ -214,36 +238,64 @@ await runBench(
     const reconcilesOnRestart = await metric(port, "controller_runtime_reconcile_total");
 
     const goal = (ok: boolean): string => (ok ? "met" : "not met");
-    console.log(`\nFleet: ${f.hosts} hosts, ${f.desktops} desktops, ${sessions} sessions (one controller, one agent)`);
-    console.log(`built in ${sec(Date.now() - built)}: hosts ${sec(hostsMs)}, desktops ${sec(desktopsMs)}, sessions ${sec(sessionsMs)}`);
+    console.log(
+      `\nFleet: ${f.hosts} hosts, ${f.desktops} desktops, ${sessions} sessions (one controller, one agent)`,
+    );
+    console.log(
+      `built in ${sec(Date.now() - built)}: hosts ${sec(hostsMs)}, desktops ${sec(desktopsMs)}, sessions ${sec(sessionsMs)}`,
+    );
     console.log(
       table([
         ["figure", "value", "goal"],
-        ["controller RSS at rest", mib(memAtRest.controller.rss), `<= 300 MiB: ${goal(memAtRest.controller.rss <= 300 * 2 ** 20)}`],
+        [
+          "controller RSS at rest",
+          mib(memAtRest.controller.rss),
+          `<= 300 MiB: ${goal(memAtRest.controller.rss <= 300 * 2 ** 20)}`,
+        ],
         ["controller peak RSS (build)", mib(memAtRest.controller.hwm), ""],
-        ["agent RSS at rest", mib(memAtRest.agent.rss), `<= 300 MiB: ${goal(memAtRest.agent.rss <= 300 * 2 ** 20)}`],
+        [
+          "agent RSS at rest",
+          mib(memAtRest.agent.rss),
+          `<= 300 MiB: ${goal(memAtRest.agent.rss <= 300 * 2 ** 20)}`,
+        ],
         ["agent peak RSS (build)", mib(memAtRest.agent.hwm), ""],
-        [`controller CPU at rest (${rest.wall.toFixed(0)} s)`, `${pct("controller").toFixed(2)}% of a core`, `<= 2%: ${goal(pct("controller") <= 2)}`],
+        [
+          `controller CPU at rest (${rest.wall.toFixed(0)} s)`,
+          `${pct("controller").toFixed(2)}% of a core`,
+          `<= 2%: ${goal(pct("controller") <= 2)}`,
+        ],
         ["agent CPU at rest", `${pct("agent").toFixed(2)}% of a core`, ""],
         ["apiserver + etcd CPU at rest", `${(pct("apiserver") + pct("etcd")).toFixed(1)}% of a core`, ""],
-        ["API writes/s at rest", (sumCounts(restWrites) / rest.wall).toFixed(1), `heartbeats alone: ${(f.hosts / 10).toFixed(0)}/s`],
+        [
+          "API writes/s at rest",
+          (sumCounts(restWrites) / rest.wall).toFixed(1),
+          `heartbeats alone: ${(f.hosts / 10).toFixed(0)}/s`,
+        ],
         ["controller reconciles/s at rest", (restReconciles / rest.wall).toFixed(1), ""],
         ["restart: informers synced", sec(syncedMs), ""],
         ["restart: queues drained (converged)", sec(convergedMs), ""],
-        ["restart: reconciles / API writes", `${reconcilesOnRestart} / ${sumCounts(restartWrites, (k) => !k.includes("leases"))} (+leases)`, ""],
+        [
+          "restart: reconciles / API writes",
+          `${reconcilesOnRestart} / ${sumCounts(restartWrites, (k) => !k.includes("leases"))} (+leases)`,
+          "",
+        ],
         ["controller RSS after restart", mib(memAfterRestart.rss), ""],
       ]),
     );
     console.log(`load average at rest: ${restLoad}; now ${load()}`);
     console.log("API writes at rest (top):");
-    for (const [k, v] of [...restWrites].slice(0, 8)) console.log(`  ${(v / rest.wall).toFixed(1).padStart(7)}/s  ${k}`);
+    for (const [k, v] of [...restWrites].slice(0, 8))
+      console.log(`  ${(v / rest.wall).toFixed(1).padStart(7)}/s  ${k}`);
     if (restartWrites.size) {
       console.log("API writes during the restart (top):");
       for (const [k, v] of [...restartWrites].slice(0, 8)) console.log(`  ${String(v).padStart(7)}  ${k}`);
     }
     if (heap) {
-      console.log(`\ncontroller heap snapshot at rest: ${mib(heap.totalBytes)} of objects; self size by constructor:`);
-      for (const [k, s, c] of heap.top) console.log(`  ${mib(s).padStart(8)}  ${String(c).padStart(8)} x ${k}`);
+      console.log(
+        `\ncontroller heap snapshot at rest: ${mib(heap.totalBytes)} of objects; self size by constructor:`,
+      );
+      for (const [k, s, c] of heap.top)
+        console.log(`  ${mib(s).padStart(8)}  ${String(c).padStart(8)} x ${k}`);
     }
     ctx.record("scale", {
       hosts: f.hosts,
@@ -257,7 +309,12 @@ await runBench(
       restLoad,
       restWrites: Object.fromEntries(restWrites),
       restReconciles,
-      restart: { syncedMs, convergedMs, reconciles: reconcilesOnRestart, writes: Object.fromEntries(restartWrites) },
+      restart: {
+        syncedMs,
+        convergedMs,
+        reconciles: reconcilesOnRestart,
+        writes: Object.fromEntries(restartWrites),
+      },
       heap,
     });
   },

@@ -4,22 +4,34 @@
 import { commonFlags, parseFlags } from "./lib/args.js";
 import { apiWrites, createNamespace, diffCounts, sumCounts } from "./lib/cluster.js";
 import { floorSteady, paced, type FloorRun } from "./lib/floor.js";
-import { paths, poolObject, poolStatus, sessionObject, startAgent, startController, userName } from "./lib/griddesk.js";
+import {
+  paths,
+  poolObject,
+  poolStatus,
+  sessionObject,
+  startAgent,
+  startController,
+  userName,
+} from "./lib/griddesk.js";
 import { CpuMeter, memory } from "./lib/procs.js";
 import { ReadyWatcher } from "./lib/ready-watcher.js";
 import { runBench } from "./lib/run.js";
 import { latencies, load, mib, ms, sleep, table, until } from "./lib/stats.js";
 
-const f = parseFlags("bench:steady", "logons at a fixed rate with matching logoffs, and the floor at that rate", {
-  rate: { default: 20, help: "logons per second" },
-  "duration-s": { default: 60, help: "how long logons are fired" },
-  "hold-s": { default: 5, help: "each session is logged off this long after it was Ready" },
-  hosts: { default: 20, help: "simulated hosts (one agent process)" },
-  buffer: { default: 100, help: "the pool's warm buffer" },
-  "provision-ms": { default: 200, help: "simulated VM provisioning time" },
-  ...commonFlags,
-  "port-base": { default: 46453, help: "API server port; etcd +1/+2, controller-manager +3" },
-});
+const f = parseFlags(
+  "bench:steady",
+  "logons at a fixed rate with matching logoffs, and the floor at that rate",
+  {
+    rate: { default: 20, help: "logons per second" },
+    "duration-s": { default: 60, help: "how long logons are fired" },
+    "hold-s": { default: 5, help: "each session is logged off this long after it was Ready" },
+    hosts: { default: 20, help: "simulated hosts (one agent process)" },
+    buffer: { default: 100, help: "the pool's warm buffer" },
+    "provision-ms": { default: 200, help: "simulated VM provisioning time" },
+    ...commonFlags,
+    "port-base": { default: 46453, help: "API server port; etcd +1/+2, controller-manager +3" },
+  },
+);
 
 const NS = "bench";
 const count = Math.round(f.rate * f["duration-s"]);
@@ -37,7 +49,12 @@ await runBench(
   async (ctx) => {
     const { kube } = ctx.cluster;
     ctx.record("flags", f);
-    const floorOpts = { rate: f.rate, durationMs: f["duration-s"] * 1000, holdMs: f["hold-s"] * 1000, hosts: f.hosts };
+    const floorOpts = {
+      rate: f.rate,
+      durationMs: f["duration-s"] * 1000,
+      holdMs: f["hold-s"] * 1000,
+      hosts: f.hosts,
+    };
 
     ctx.log(`floor (1 of 2): ${f.rate}/s for ${f["duration-s"]} s, no operator running`);
     const floorA = await floorSteady(kube, "floor-a", floorOpts);
@@ -98,7 +115,9 @@ await runBench(
         return undefined;
       }
       logoffs.push(
-        sleep(f["hold-s"] * 1000).then(() => kube.request("DELETE", paths.session(NS, u)).catch(() => undefined)),
+        sleep(f["hold-s"] * 1000).then(() =>
+          kube.request("DELETE", paths.session(NS, u)).catch(() => undefined),
+        ),
       );
       return (watcher.readyAt.get(u) as number) - sent;
     });
@@ -123,10 +142,24 @@ await runBench(
 
     const o = latencies(run.latencies);
     const fl = (r: FloorRun) => latencies(r.latencies);
-    const row = (name: string, l: ReturnType<typeof latencies>, failed: number, w: number): (string | number)[] => [
-      name, l.count, failed, ms(l.p50), ms(l.p95), ms(l.p99), ms(l.max), (w / count).toFixed(1),
+    const row = (
+      name: string,
+      l: ReturnType<typeof latencies>,
+      failed: number,
+      w: number,
+    ): (string | number)[] => [
+      name,
+      l.count,
+      failed,
+      ms(l.p50),
+      ms(l.p95),
+      ms(l.p99),
+      ms(l.max),
+      (w / count).toFixed(1),
     ];
-    console.log(`\nSteady logons: ${f.rate}/s for ${f["duration-s"]} s (${count} logons), logoff after ${f["hold-s"]} s, ${f.hosts} hosts, buffer ${f.buffer}`);
+    console.log(
+      `\nSteady logons: ${f.rate}/s for ${f["duration-s"]} s (${count} logons), logoff after ${f["hold-s"]} s, ${f.hosts} hosts, buffer ${f.buffer}`,
+    );
     console.log(
       table([
         ["run", "ready", "failed", "p50", "p95", "p99", "max", "writes/logon"],
@@ -135,10 +168,14 @@ await runBench(
         row("floor (after)", fl(floorB), floorB.failed, floorB.writes),
       ]),
     );
-    console.log(`\noperator p99 ${ms(o.p99)} (goal <= 250 ms: ${o.p99 <= 250 ? "met" : "not met"}); load ${loadAtStart} at start, ${loadAtEnd} at end`);
+    console.log(
+      `\noperator p99 ${ms(o.p99)} (goal <= 250 ms: ${o.p99 <= 250 ? "met" : "not met"}); load ${loadAtStart} at start, ${loadAtEnd} at end`,
+    );
     console.log(
       `CPU over the run (${usage.wall.toFixed(0)} s): ` +
-        Object.entries(usage.cpu).map(([k, v]) => `${k} ${((100 * v) / usage.wall).toFixed(1)}%`).join(", "),
+        Object.entries(usage.cpu)
+          .map(([k, v]) => `${k} ${((100 * v) / usage.wall).toFixed(1)}%`)
+          .join(", "),
     );
     console.log(`RSS: controller ${mib(rss.controller)}, agent ${mib(rss.agent)}`);
     console.log("API writes (logons and logoffs, top):");

@@ -6,7 +6,15 @@
 import { commonFlags, parseFlags } from "./lib/args.js";
 import { apiWrites, createNamespace, diffCounts, sumCounts } from "./lib/cluster.js";
 import { floorStorm, type FloorRun } from "./lib/floor.js";
-import { paths, poolObject, poolStatus, sessionObject, startAgent, startController, userName } from "./lib/griddesk.js";
+import {
+  paths,
+  poolObject,
+  poolStatus,
+  sessionObject,
+  startAgent,
+  startController,
+  userName,
+} from "./lib/griddesk.js";
 import { CpuMeter, memory } from "./lib/procs.js";
 import { ReadyWatcher } from "./lib/ready-watcher.js";
 import { runBench } from "./lib/run.js";
@@ -103,10 +111,12 @@ await runBench(
     await Promise.all(
       users.map(async (u) => {
         sentAt.set(u, Date.now());
-        await kube.request("POST", paths.sessions(NS), sessionObject(NS, "storm", u)).catch((err: unknown) => {
-          createFailures++;
-          console.warn(`create ${u}: ${String(err)}`);
-        });
+        await kube
+          .request("POST", paths.sessions(NS), sessionObject(NS, "storm", u))
+          .catch((err: unknown) => {
+            createFailures++;
+            console.warn(`create ${u}: ${String(err)}`);
+          });
       }),
     );
     const allCreatedMs = Date.now() - t0;
@@ -140,19 +150,52 @@ await runBench(
     console.log(
       table([
         ["run", "ready", "p50", "p95", "p99", "max", "total", "writes/logon"],
-        ["floor (before)", floorA.latencies.length, ms(fl(floorA).p50), ms(fl(floorA).p95), ms(fl(floorA).p99), ms(fl(floorA).max), sec(floorA.totalMs), (floorA.writes / N).toFixed(1)],
-        ["operator", lat.length, ms(opLat.p50), ms(opLat.p95), ms(opLat.p99), ms(opLat.max), sec(operatorMs), ((operatorWrites + N) / N).toFixed(1)],
-        ["floor (after)", floorB.latencies.length, ms(fl(floorB).p50), ms(fl(floorB).p95), ms(fl(floorB).p99), ms(fl(floorB).max), sec(floorB.totalMs), (floorB.writes / N).toFixed(1)],
+        [
+          "floor (before)",
+          floorA.latencies.length,
+          ms(fl(floorA).p50),
+          ms(fl(floorA).p95),
+          ms(fl(floorA).p99),
+          ms(fl(floorA).max),
+          sec(floorA.totalMs),
+          (floorA.writes / N).toFixed(1),
+        ],
+        [
+          "operator",
+          lat.length,
+          ms(opLat.p50),
+          ms(opLat.p95),
+          ms(opLat.p99),
+          ms(opLat.max),
+          sec(operatorMs),
+          ((operatorWrites + N) / N).toFixed(1),
+        ],
+        [
+          "floor (after)",
+          floorB.latencies.length,
+          ms(fl(floorB).p50),
+          ms(fl(floorB).p95),
+          ms(fl(floorB).p99),
+          ms(fl(floorB).max),
+          sec(floorB.totalMs),
+          (floorB.writes / N).toFixed(1),
+        ],
       ]),
     );
-    console.log(`\nefficiency = floor / operator = ${sec(floorMs)} / ${sec(operatorMs)} = ${efficiency.toFixed(2)} (goal >= 0.6: ${efficiency >= 0.6 ? "met" : "not met"})`);
+    console.log(
+      `\nefficiency = floor / operator = ${sec(floorMs)} / ${sec(operatorMs)} = ${efficiency.toFixed(2)} (goal >= 0.6: ${efficiency >= 0.6 ? "met" : "not met"})`,
+    );
     console.log(`load average at start ${loadAtStart}, at end ${load()}; warm-up took ${sec(warmMs)}`);
     console.log(
       `CPU seconds during the storm (${usage.wall.toFixed(1)} s wall): ` +
-        Object.entries(usage.cpu).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", "),
+        Object.entries(usage.cpu)
+          .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+          .join(", "),
     );
     const cpuLine = (c?: Record<string, number>): string =>
-      Object.entries(c ?? {}).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ");
+      Object.entries(c ?? {})
+        .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+        .join(", ");
     console.log(`CPU seconds of the floor: before ${cpuLine(floorA.cpu)}; after ${cpuLine(floorB.cpu)}`);
     console.log(`RSS after the storm: controller ${mib(rss.controller)}, agent ${mib(rss.agent)}`);
     console.log("API writes during the storm (top):");

@@ -17,6 +17,8 @@ kubectl wait --for=condition=Established --timeout=60s -f crds/ >/dev/null
 kubectl apply --server-side --force-conflicts -f examples/hosts-simulated.yaml -f examples/pool-callcenter.yaml -f examples/pool-knowledge.yaml
 
 griddesk() { node dist/cli/main.js "$@"; }
+# Background processes are started without the function, so that $! is node's own PID.
+gd=(node dist/cli/main.js)
 pids=()
 cleanup() {
   echo; echo "==> stopping controller and agent (the control plane keeps running; make cluster-down stops it)"
@@ -26,9 +28,9 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 echo "==> starting the controller and a simulated agent (logs in $state)"
-griddesk controller --metrics-bind-address 127.0.0.1:8080 >"$state/controller.log" 2>&1 &
+"${gd[@]}" controller --metrics-bind-address 127.0.0.1:8080 >"$state/controller.log" 2>&1 &
 pids+=($!)
-griddesk agent --adapter simulated --name sim-agent --hosts sim-small,sim-medium,sim-large \
+"${gd[@]}" agent --adapter simulated --name sim-agent --hosts sim-small,sim-medium,sim-large \
   --state-dir "$state/simulated" --health-probe-bind-address 127.0.0.1:8090 >"$state/agent.log" 2>&1 &
 pids+=($!)
 
@@ -37,7 +39,7 @@ libvirt="no: not root, so only simulated hosts"
 if [ "$(id -u)" = 0 ]; then
   if hack/libvirt-up.sh >"$state/libvirt-up.log" 2>&1 && image=$(hack/build-test-image.sh 2>>"$state/libvirt-up.log"); then
     mkdir -p "$state/libvirt" && chmod 755 "$state" "$state/libvirt"
-    griddesk agent --adapter libvirt --name libvirt-agent --host-name local-libvirt --storage-path "$state/libvirt" \
+    "${gd[@]}" agent --adapter libvirt --name libvirt-agent --host-name local-libvirt --storage-path "$state/libvirt" \
       --host-labels griddesk.io/demo=libvirt --health-probe-bind-address 127.0.0.1:8091 >"$state/libvirt-agent.log" 2>&1 &
     pids+=($!)
     kubectl apply --server-side --force-conflicts -f - >/dev/null <<POOL

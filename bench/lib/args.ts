@@ -6,7 +6,11 @@ export interface FlagSpec {
 }
 
 export type Flags<S extends Record<string, FlagSpec>> = {
-  [K in keyof S]: S[K]["default"] extends number ? number : S[K]["default"] extends boolean ? boolean : string;
+  [K in keyof S]: S[K]["default"] extends number
+    ? number
+    : S[K]["default"] extends boolean
+      ? boolean
+      : string;
 };
 
 export function parseFlags<S extends Record<string, FlagSpec>>(
@@ -30,7 +34,11 @@ export function parseFlags<S extends Record<string, FlagSpec>>(
     if (!(key in spec)) throw new Error(`unknown flag --${key} (try --help)`);
     const isBool = typeof spec[key]?.default === "boolean";
     const value =
-      eq > 0 ? arg.slice(eq + 1) : isBool && !(argv[i + 1] ?? "").match(/^(true|false)$/) ? "true" : argv[++i];
+      eq > 0
+        ? arg.slice(eq + 1)
+        : isBool && !(argv[i + 1] ?? "").match(/^(true|false)$/)
+          ? "true"
+          : argv[++i];
     if (value === undefined) throw new Error(`--${key} needs a value`);
     given.set(key, value);
   }
@@ -52,13 +60,25 @@ export function parseFlags<S extends Record<string, FlagSpec>>(
 /** Flags every benchmark shares: cluster placement, profiling, output. */
 export const commonFlags = {
   "cluster-dir": { default: "", help: "control-plane state directory (default .griddesk/bench-<name>)" },
-  "port-base": { default: 0, help: "API server port; etcd +1/+2, controller-manager +3 (default per benchmark)" },
+  "port-base": {
+    default: 0,
+    help: "API server port; etcd +1/+2, controller-manager +3 (default per benchmark)",
+  },
   "keep-cluster": { default: false, help: "leave the control plane running afterwards" },
-  "client-sockets": { default: 64, help: "connections the load generator (and the floor) keep to the API server" },
+  "client-sockets": {
+    default: 64,
+    help: "connections the load generator (and the floor) keep to the API server",
+  },
   "session-workers": { default: 0, help: "controller --session-workers (0: the controller's default)" },
   "pool-workers": { default: 0, help: "controller --pool-workers (0: the controller's default)" },
   "host-workers": { default: 0, help: "controller --host-workers (0: the controller's default)" },
   "agent-workers": { default: 0, help: "agent --workers (0: the agent's default)" },
-  profile: { default: false, help: "write CPU profiles (--cpu-prof) of controller and agent, and summarise them" },
-  "out-dir": { default: "", help: "where logs, profiles and results.json go (default .griddesk/bench-out/<name>-<time>)" },
+  profile: {
+    default: false,
+    help: "write CPU profiles (--cpu-prof) of controller and agent, and summarise them",
+  },
+  "out-dir": {
+    default: "",
+    help: "where logs, profiles and results.json go (default .griddesk/bench-out/<name>-<time>)",
+  },
 } as const satisfies Record<string, FlagSpec>;

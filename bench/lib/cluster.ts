@@ -40,7 +40,8 @@ export async function clusterUp(opts: {
   if (!m?.[1]) throw new Error(`cluster-up printed no KUBECONFIG: ${stdout}`);
   const kubeconfig = m[1];
   const kubectl = path.join(opts.dir, "bin", "kubectl");
-  const pid = (name: string): number => Number(readFileSync(path.join(opts.dir, "run", `${name}.pid`), "utf8"));
+  const pid = (name: string): number =>
+    Number(readFileSync(path.join(opts.dir, "run", `${name}.pid`), "utf8"));
   const kube = new Kube(loadTarget(kubeconfig), opts.clientSockets);
   const version = ((await kube.get("/version")) as { gitVersion: string }).gitVersion;
   opts.log(`control plane ${version} up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -71,7 +72,11 @@ export async function installCrds(c: Cluster): Promise<void> {
 }
 
 export async function createNamespace(kube: Kube, name: string): Promise<void> {
-  await kube.request("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+  await kube.request("POST", "/api/v1/namespaces", {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name },
+  });
 }
 
 /** Deletes a namespace and waits until it is gone (so the next phase starts on a quiet server). */

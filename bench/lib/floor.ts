@@ -51,7 +51,13 @@ export async function warmFloorDesktops(
         apiVersion: "griddesk.io/v1alpha1",
         kind: "Desktop",
         metadata: { name, namespace: ns, labels: { "griddesk.io/pool": "floor", "griddesk.io/host": host } },
-        spec: { poolRef: "floor", hostRef: host, hypervisorType: "simulated", image: IMAGE, resources: DESKTOP_SIZE },
+        spec: {
+          poolRef: "floor",
+          hostRef: host,
+          hypervisorType: "simulated",
+          image: IMAGE,
+          resources: DESKTOP_SIZE,
+        },
       });
       const d = await kube.request<Obj>(
         "PATCH",
@@ -128,7 +134,12 @@ export async function floorLogon(kube: Kube, ns: string, user: string, desktop: 
   );
 }
 
-export async function floorLogoff(kube: Kube, ns: string, user: string, desktop: FloorDesktop): Promise<void> {
+export async function floorLogoff(
+  kube: Kube,
+  ns: string,
+  user: string,
+  desktop: FloorDesktop,
+): Promise<void> {
   await kube.request("DELETE", paths.session(ns, user));
   await kube.request("DELETE", paths.desktop(ns, desktop.name));
 }
@@ -179,7 +190,10 @@ export async function floorStorm(
     return r === undefined ? [] : [r - (sentAt.get(u) as number)];
   });
   const totalMs = Math.max(...watcher.readyAt.values()) - t0;
-  const writes = Object.entries(kube.sent).reduce((s, [v, n]) => s + (v === "GET" ? 0 : n - (before[v] ?? 0)), 0);
+  const writes = Object.entries(kube.sent).reduce(
+    (s, [v, n]) => s + (v === "GET" ? 0 : n - (before[v] ?? 0)),
+    0,
+  );
   await deleteNamespace(kube, ns, [paths.sessions(ns), paths.desktops(ns)]);
   return { latencies, totalMs, failed, writes, cpu };
 }
@@ -211,7 +225,10 @@ export async function floorSteady(
   });
   watcher.stop();
   await new Promise((r) => setTimeout(r, opts.holdMs + 1000));
-  const writes = Object.entries(kube.sent).reduce((s, [v, n]) => s + (v === "GET" ? 0 : n - (before[v] ?? 0)), 0);
+  const writes = Object.entries(kube.sent).reduce(
+    (s, [v, n]) => s + (v === "GET" ? 0 : n - (before[v] ?? 0)),
+    0,
+  );
   await deleteNamespace(kube, ns, [paths.sessions(ns), paths.desktops(ns)]);
   return { ...run, writes };
 }

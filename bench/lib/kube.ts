@@ -77,14 +77,19 @@ export class Kube {
           headers: {
             Accept: "application/json",
             ...(payload !== undefined
-              ? { "Content-Type": contentType ?? "application/json", "Content-Length": Buffer.byteLength(payload) }
+              ? {
+                  "Content-Type": contentType ?? "application/json",
+                  "Content-Length": Buffer.byteLength(payload),
+                }
               : {}),
           },
         },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+          res.on("end", () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
+          );
           res.on("error", reject);
         },
       );
@@ -103,12 +108,15 @@ export class Kube {
   async text(path: string): Promise<string> {
     return new Promise((resolve, reject) => {
       https
-        .get({ agent: this.agent, host: this.target.server.hostname, port: this.target.server.port, path }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => resolve(Buffer.concat(chunks).toString()));
-          res.on("error", reject);
-        })
+        .get(
+          { agent: this.agent, host: this.target.server.hostname, port: this.target.server.port, path },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => resolve(Buffer.concat(chunks).toString()));
+            res.on("error", reject);
+          },
+        )
         .on("error", reject);
     });
   }

@@ -84,7 +84,8 @@ export function spawnGriddesk(name: string, args: string[], opts: SpawnOptions):
 /** Resident and peak resident memory in bytes (VmRSS, VmHWM of /proc/<pid>/status). */
 export function memory(pid: number): { rss: number; hwm: number } {
   const text = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? NaN);
+  const kb = (field: string): number =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? NaN);
   return { rss: kb("VmRSS") * 1024, hwm: kb("VmHWM") * 1024 };
 }
 

@@ -53,7 +53,12 @@ export function summariseCpuProfile(file: string, topN = 12): ProfileSummary {
     const url = shortUrl(n.callFrame.url);
     const key = `${name} ${url}${n.callFrame.url ? `:${n.callFrame.lineNumber + 1}` : ""}`;
     fn.set(key, (fn.get(key) ?? 0) + us);
-    const f = url.startsWith("npm:") ? url.split("/").slice(0, url.startsWith("npm:@") ? 2 : 1).join("/") : url;
+    const f = url.startsWith("npm:")
+      ? url
+          .split("/")
+          .slice(0, url.startsWith("npm:@") ? 2 : 1)
+          .join("/")
+      : url;
     files.set(f, (files.get(f) ?? 0) + us);
   }
   const busy = total - idle || 1;
@@ -75,7 +80,10 @@ export function printCpuProfile(label: string, s: ProfileSummary): void {
 }
 
 /** Self size by constructor (or node type for non-objects), largest first. */
-export function summariseHeapSnapshot(file: string, topN = 15): { totalBytes: number; top: [string, number, number][] } {
+export function summariseHeapSnapshot(
+  file: string,
+  topN = 15,
+): { totalBytes: number; top: [string, number, number][] } {
   const snap = JSON.parse(readFileSync(file, "utf8")) as {
     snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
     nodes: number[];
@@ -93,12 +101,18 @@ export function summariseHeapSnapshot(file: string, topN = 15): { totalBytes: nu
     const type = types[snap.nodes[i + iType] as number] as string;
     const size = snap.nodes[i + iSize] as number;
     total += size;
-    const key = type === "object" || type === "closure" ? (snap.strings[snap.nodes[i + iName] as number] ?? "?") : `(${type})`;
+    const key =
+      type === "object" || type === "closure"
+        ? (snap.strings[snap.nodes[i + iName] as number] ?? "?")
+        : `(${type})`;
     const e = by.get(key) ?? [0, 0];
     e[0] += size;
     e[1]++;
     by.set(key, e);
   }
-  const top = [...by].sort((a, b) => b[1][0] - a[1][0]).slice(0, topN).map(([k, [s, c]]) => [k, s, c] as [string, number, number]);
+  const top = [...by]
+    .sort((a, b) => b[1][0] - a[1][0])
+    .slice(0, topN)
+    .map(([k, [s, c]]) => [k, s, c] as [string, number, number]);
   return { totalBytes: total, top };
 }

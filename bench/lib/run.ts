@@ -36,7 +36,11 @@ export async function runBench(o: RunOptions, body: (ctx: BenchContext) => Promi
   mkdirSync(outDir, { recursive: true });
   const log = (msg: string): void =>
     console.log(`[${o.name} +${((Date.now() - t0) / 1000).toFixed(1)}s ${load()}] ${msg}`);
-  const results: Record<string, unknown> = { bench: o.name, startedAt: new Date(t0).toISOString(), machine: machine() };
+  const results: Record<string, unknown> = {
+    bench: o.name,
+    startedAt: new Date(t0).toISOString(),
+    machine: machine(),
+  };
   const procs: Proc[] = [];
   let cluster: Cluster | undefined;
   let interrupted = false;

@@ -116,7 +116,8 @@ describe("drain with a deadline", () => {
     await c.hosts.mergePatch({ name: A }, { spec: { drain: drainRequest("30s") } });
 
     await eventually("all 20 users notified", async () => notified.size === 20, 20_000, 50).catch(fail);
-    const latencies = [...notified.values()].map((t) => t - requested);
+    const latencies = [...notified.values()].map((t) => t - requested).sort((a, b) => a - b);
+    console.log(`notice latency (ms): ${latencies.join(" ")}`);
     expect(Math.max(...latencies)).toBeLessThanOrEqual(2000);
 
     const host = await c.hosts.get({ name: A });
@@ -177,6 +178,8 @@ describe("drain with a deadline", () => {
     expect((await live()).every((s) => s.status?.phase === "Ready")).toBe(true);
 
     await eventually("the rest forced off", async () => ended.size === 15, 45_000, 100).catch(fail);
+    const offsets = [...ended.values()].map((e) => e.at - Date.parse(deadline)).sort((a, b) => a - b);
+    console.log(`forced logoff − deadline (ms): ${offsets.join(" ")}`);
     for (const { at, session } of ended.values()) {
       expect(early).not.toContain(session.metadata.name);
       expect(session.status?.endReason).toBe("HostDrained");

@@ -1,6 +1,6 @@
 // What a user on a draining host is told, and when (pure). A notice goes out when the drain
 // starts, then reminders at half time, with a tenth of the grace period left and one minute
-// before the deadline (when that is a separate moment). A notice is a function of the drain
+// before the deadline (when that is a separate moment, and never with less than 10 s left). A notice is a function of the drain
 // and the stage it is in, never of the moment it was computed, so writing it is idempotent:
 // the host reconciler compares it with the session's status.notice and writes only changes.
 import { toKubeTime } from "../../api/time.js";
@@ -23,6 +23,8 @@ export interface StagedNotice {
 }
 
 const MINUTE = 60_000;
+/** A reminder with less time left than this gives nobody time to act: none is sent. */
+const MIN_LEAD_MS = 10_000;
 /** Reminders closer together than this are one reminder. */
 const MIN_GAP_MS = 5_000;
 
@@ -32,7 +34,7 @@ export function reminderLeads(w: DrainWindow): number[] {
   if (total <= 0) return [];
   const leads = [total / 2, total / 10, MINUTE]
     .map((ms) => Math.round(ms / 1000) * 1000)
-    .filter((ms) => ms >= 1000 && ms <= total / 2)
+    .filter((ms) => ms >= MIN_LEAD_MS && ms <= total / 2)
     .sort((a, b) => b - a);
   return leads.filter((ms, i) => i === 0 || (leads[i - 1] as number) - ms >= MIN_GAP_MS);
 }

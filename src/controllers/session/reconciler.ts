@@ -55,7 +55,7 @@ export class SessionReconciler implements Reconciler {
     const phase = session.status?.phase;
     let desktop = await this.boundDesktop(session);
     if (phase === "Ended" || phase === "Failed") {
-      if (desktop && !desktop.metadata.deletionTimestamp) await this.deleteDesktop(desktop);
+      await this.release(desktop);
       return done();
     }
     const pool = this.ctx.informers.pools.get(
@@ -63,12 +63,7 @@ export class SessionReconciler implements Reconciler {
     );
     if (!desktop) {
       if (session.status?.desktopRef)
-        return this.end(
-          session,
-          undefined,
-          "DesktopFailed",
-          `desktop ${session.status.desktopRef} disappeared`,
-        );
+        return this.end(session, "DesktopFailed", `desktop ${session.status.desktopRef} disappeared`);
       if (!pool) {
         await this.setStatus(session, { phase: "Pending" }, [
           [
@@ -96,11 +91,11 @@ export class SessionReconciler implements Reconciler {
       }
     }
     if (desktop.metadata.deletionTimestamp || desktop.status?.phase === "Failed")
-      return this.end(session, desktop, "DesktopFailed", desktopFailure(desktop));
+      return this.end(session, "DesktopFailed", desktopFailure(desktop));
     const now = this.ctx.clock.now();
     const host = desktop.spec.hostRef ? this.ctx.informers.hosts.get(desktop.spec.hostRef) : undefined;
     const verdict = earliest(checkTimeouts(session, pool, now), drainVerdict(session, host, now));
-    if (verdict.end) return this.end(session, desktop, verdict.end.reason, verdict.end.message);
+    if (verdict.end) return this.end(session, verdict.end.reason, verdict.end.message);
     await this.publish(session, desktop);
     return verdict.nextCheckMs !== undefined ? requeueAfter(verdict.nextCheckMs) : done();
   }
@@ -248,7 +243,6 @@ export class SessionReconciler implements Reconciler {
 
   private async end(
     session: Cached<DesktopSession>,
-    desktop: Cached<Desktop> | undefined,
     reason: SessionEndReason,
     message: string,
   ): Promise<Result> {
@@ -268,7 +262,8 @@ export class SessionReconciler implements Reconciler {
       reason,
       `session ended: ${message}`,
     );
-    await this.release(desktop);
+    // The desktop goes in the next pass (the Ended branch above; this write's event brings it),
+    // so a burst of ends — a drain's deadline — records every session's end first.
     return done();
   }
 

@@ -1,7 +1,8 @@
 // Domain lifecycle events from libvirt (`virsh event --loop --event lifecycle`), so a VM that
 // stops or crashes outside griddesk's control is noticed at once rather than at the next
-// resync. One long-lived virsh per adapter, restarted with a delay if it exits; the events are
-// hints only (CONTRACT.md): losing one costs latency, never correctness.
+// resync. One long-lived virsh per adapter, restarted with a delay when it exits; it exits by
+// itself every 5 minutes, so one left behind by a SIGKILLed agent does not outlive it for long.
+// The events are hints only (CONTRACT.md): losing one costs latency, never correctness.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { Clock } from "../clock.js";
@@ -25,7 +26,7 @@ export class DomainEvents {
   /** Starts watching (idempotent). */
   start(): void {
     if (this.stopped || this.child !== undefined) return;
-    const child = spawn("virsh", ["-q", "-c", this.uri, "event", "--loop", "--event", "lifecycle"], {
+    const child = spawn("virsh", ["-q", "-c", this.uri, "event", "--loop", "--event", "lifecycle", "--timeout", "300"], {
       stdio: ["ignore", "pipe", "ignore"],
     });
     this.child = child;

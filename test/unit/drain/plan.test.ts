@@ -86,7 +86,7 @@ describe("planDrain", () => {
     const later = planDrain({ host: draining(), desktops: [told], startedAt: started, now: T0 + 15_000 });
     expect(later.notify).toHaveLength(1);
     expect(later.notify[0]?.reason).toBe("DrainReminder");
-    expect(later.nextAt).toBe(T0 + 27_000);
+    expect(later.nextAt).toBe(T0 + 30_000);
   });
 
   it("past the deadline with forceLogoff: ForcingLogoff, no further timer", () => {

@@ -1,12 +1,7 @@
 // RestClient authenticates once and shares the result (headers and connection pool) across
 // requests, rereading the kubeconfig only after the refresh interval or a 401.
 import { describe, expect, it } from "@jest/globals";
-import {
-  KubeConfig,
-  ResponseContext,
-  type HttpLibrary,
-  type RequestContext,
-} from "@kubernetes/client-node";
+import { KubeConfig, ResponseContext, type HttpLibrary, type RequestContext } from "@kubernetes/client-node";
 import { RestClient } from "../../../src/runtime/rest.js";
 
 class CountingKubeConfig extends KubeConfig {
@@ -72,7 +67,10 @@ describe("RestClient authentication", () => {
   it("authenticates again after a 401", async () => {
     const kc = new CountingKubeConfig();
     let status = 401;
-    const rest = new RestClient(kc, fakeHttp(() => status));
+    const rest = new RestClient(
+      kc,
+      fakeHttp(() => status),
+    );
     await expect(rest.request({ method: "GET", path: "/api" })).rejects.toThrow(/401/);
     status = 200;
     await rest.request({ method: "GET", path: "/api" });
