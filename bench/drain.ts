@@ -110,37 +110,30 @@ await runBench(
     const goneEarly = early.map((u) => (seen.gone.get(u) ?? NaN) - tEarly);
     const idle = seen.idleGoneAt ? seen.idleGoneAt - t0 : NaN;
     const l = latencies(first);
-    const rows: (string | number)[][] = [
-      ["+time", "step", "figures"],
-      ["0", "drain requested", `grace ${f["grace-s"]} s, ${f.sessions} sessions`],
+    const steps: [number, string, string][] = [
+      [t0, "drain requested", `grace ${f["grace-s"]} s, ${f.sessions} sessions`],
+      [started, "drain started (status.drain.startedAt, whole seconds)", `deadline ${seen.deadline}`],
       [
-        rel(started, t0),
-        "drain started (status.drain.startedAt, whole seconds)",
-        `deadline ${seen.deadline}`,
-      ],
-      [
-        rel(t0 + l.max, t0),
+        t0 + l.max,
         "every user notified (status.notice)",
         `p50 ${ms(l.p50)}, p95 ${ms(l.p95)}, max ${ms(l.max)} (${first.length}/${f.sessions})`,
       ],
-      [rel(t0 + idle, t0), "first idle desktop deleted", "the pool re-creates them elsewhere"],
-      ...reminders.map((r, i) => [
-        rel(r.at, t0),
+      [t0 + idle, "first idle desktop deleted", "the pool re-creates them elsewhere"],
+      ...reminders.map((r, i): [number, string, string] => [
+        r.at,
         `reminder ${i + 1} seen by every user left`,
         `after its time: p50 ${ms(r.lat.p50)}, max ${ms(r.lat.max)}`,
       ]),
-      [rel(tEarly, t0), `${f.early} early logoffs`, `done in max ${ms(Math.max(...goneEarly))}`],
+      [tEarly, `${f.early} early logoffs`, `done in max ${ms(Math.max(...goneEarly))}`],
       [
-        rel(deadline, t0),
+        deadline,
         `${forced.length} forced logoffs (HostDrained)`,
         `offset from the deadline: min ${ms(Math.min(...forced))}, max ${ms(Math.max(...forced))}`,
       ],
-      [
-        rel(seen.drainedAt ?? NaN, t0),
-        "host Drained",
-        `${ms((seen.drainedAt ?? NaN) - deadline)} after the deadline`,
-      ],
+      [seen.drainedAt ?? NaN, "host Drained", `${ms((seen.drainedAt ?? NaN) - deadline)} after the deadline`],
     ];
+    steps.sort((a, b) => a[0] - b[0]);
+    const rows = [["+time", "step", "figures"], ...steps.map(([at, step, fig]) => [rel(at, t0), step, fig])];
     console.log(`\ndrain timeline (${target}):\n${table(rows.map((r) => r.map(String)))}\n`);
     ctx.record("drain", {
       noticeLatencyMs: l,

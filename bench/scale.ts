@@ -40,6 +40,7 @@ const f = parseFlags(
     "build-timeout-s": { default: 3600, help: "give up building the fleet after this long" },
     heap: { default: false, help: "take a heap snapshot of the controller at rest and summarise it" },
     ...commonFlags,
+  runner: { default: "dist", help: "dist: compiled JS, as deployed (memory figures); tsx: from the sources" },
     "port-base": { default: 46463, help: "API server port; etcd +1/+2, controller-manager +3" },
   },
 );
@@ -106,6 +107,7 @@ await runBench(
     clientSockets: f["client-sockets"],
     outDir: f["out-dir"],
     profile: f.profile,
+    runner: f.runner,
   },
   async (ctx) => {
     const { kube } = ctx.cluster;
@@ -115,6 +117,7 @@ await runBench(
       kubeconfig: ctx.cluster.kubeconfig,
       outDir: ctx.outDir,
       cpuProfile: f.profile,
+      runner: f.runner === "dist" ? ("dist" as const) : ("tsx" as const),
       heapSnapshots: f.heap,
       hosts: f.hosts,
       provisionMs: f["provision-ms"],

@@ -45,6 +45,7 @@ await runBench(
     clientSockets: f["client-sockets"],
     outDir: f["out-dir"],
     profile: f.profile,
+    runner: f.runner,
   },
   async (ctx) => {
     const { kube } = ctx.cluster;
@@ -63,6 +64,7 @@ await runBench(
       kubeconfig: ctx.cluster.kubeconfig,
       outDir: ctx.outDir,
       cpuProfile: f.profile,
+      runner: f.runner === "dist" ? ("dist" as const) : ("tsx" as const),
       hosts: f.hosts,
       provisionMs: f["provision-ms"],
       sessionWorkers: f["session-workers"],

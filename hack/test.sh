@@ -22,8 +22,5 @@ start=$(date +%s%N)
 eval "$(hack/cluster-up.sh)"
 echo "control plane up in $(( ($(date +%s%N) - start) / 1000000 )) ms"
 export KUBECTL=$GRIDDESK_CLUSTER_DIR/bin/kubectl
-# The libvirt tests need a real libvirtd and the bootable test image (installed and built here).
-hack/libvirt-up.sh
-hack/build-test-image.sh >/dev/null
 export GRIDDESK_HELM=${GRIDDESK_HELM:-$(hack/build-helm.sh 2>/dev/null || true)}
 npm run --silent test:integration -- "$@"

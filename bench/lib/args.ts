@@ -73,6 +73,10 @@ export const commonFlags = {
   "pool-workers": { default: 0, help: "controller --pool-workers (0: the controller's default)" },
   "host-workers": { default: 0, help: "controller --host-workers (0: the controller's default)" },
   "agent-workers": { default: 0, help: "agent --workers (0: the agent's default)" },
+  runner: {
+    default: "tsx",
+    help: "run controller and agent from the sources through tsx, or compiled (dist: as deployed)",
+  },
   profile: {
     default: false,
     help: "write CPU profiles (--cpu-prof) of controller and agent, and summarise them",

@@ -21,6 +21,8 @@ export interface Proc {
 export interface SpawnOptions {
   kubeconfig: string;
   outDir: string;
+  /** "tsx": the TypeScript sources through tsx (as the integration tests run them); "dist": compiled JS (as deployed). */
+  runner?: "tsx" | "dist";
   /** Write a V8 CPU profile into outDir/profiles on exit. */
   cpuProfile?: boolean;
   /** `kill -USR2 <pid>` writes a heap snapshot into outDir/heap. */
@@ -44,7 +46,9 @@ export function spawnGriddesk(name: string, args: string[], opts: SpawnOptions):
     nodeFlags.push("--heapsnapshot-signal=SIGUSR2");
   }
   const node = path.join(repo, "node_modules/.bin/node");
-  const child = spawn(node, [...nodeFlags, "--import", "tsx", path.join(repo, "src/cli/main.ts"), ...args], {
+  const entry =
+    opts.runner === "dist" ? [path.join(distDir, "cli/main.js")] : ["--import", "tsx", path.join(repo, "src/cli/main.ts")];
+  const child = spawn(node, [...nodeFlags, ...entry, ...args], {
     cwd,
     env: { ...process.env, KUBECONFIG: opts.kubeconfig },
     stdio: ["ignore", "pipe", "pipe"],
@@ -79,6 +83,21 @@ export function spawnGriddesk(name: string, args: string[], opts: SpawnOptions):
       }
     },
   };
+}
+
+/** Where `buildDist` compiles the sources (not dist/, which `npm run build` owns). */
+export const distDir = path.join(repo, ".griddesk", "bench-dist");
+
+/** Compiles src/ with tsconfig.build.json into distDir, so processes run as deployed. */
+export async function buildDist(): Promise<void> {
+  const tsc = path.join(repo, "node_modules/.bin/tsc");
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(tsc, ["-p", path.join(repo, "tsconfig.build.json"), "--outDir", distDir], {
+      cwd: repo,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`tsc exited with ${code}`))));
+  });
 }
 
 /** Resident and peak resident memory in bytes (VmRSS, VmHWM of /proc/<pid>/status). */

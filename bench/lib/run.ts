@@ -6,7 +6,7 @@ import path from "node:path";
 import { clusterUp, createNamespace, installCrds, repo, type Cluster } from "./cluster.js";
 import { SYSTEM_NS } from "./griddesk.js";
 import { printCpuProfile, summariseCpuProfile } from "./profile.js";
-import type { Proc } from "./procs.js";
+import { buildDist, distDir, type Proc } from "./procs.js";
 import { load, machine } from "./stats.js";
 
 export interface BenchContext {
@@ -27,6 +27,8 @@ export interface RunOptions {
   clientSockets: number;
   outDir: string;
   profile: boolean;
+  /** "dist" compiles src/ first (see procs.ts buildDist). */
+  runner?: string;
 }
 
 export async function runBench(o: RunOptions, body: (ctx: BenchContext) => Promise<void>): Promise<void> {
@@ -65,6 +67,10 @@ export async function runBench(o: RunOptions, body: (ctx: BenchContext) => Promi
       log,
     });
     results.kubernetes = cluster.version;
+    if (o.runner === "dist") {
+      log(`compiling src/ into ${distDir} (--runner dist)`);
+      await buildDist();
+    }
     await installCrds(cluster);
     await createNamespace(cluster.kube, SYSTEM_NS);
     log(`logs and results in ${outDir}`);

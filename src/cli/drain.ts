@@ -61,7 +61,7 @@ export function drainCommand(): Command {
     .option("--wait", "follow the drains live until every host is drained")
     .option("--exec <command>", "as each host drains, run this (GRIDDESK_HOST is set), then return the host")
     .option("--timeout <seconds>", "with --wait: give up after this long", seconds)
-    .option("--interval <seconds>", "with --wait: refresh this often", seconds, 1000)
+    .option("--interval <seconds>", "with --wait: refresh this often (default 1)", seconds)
     .option("--abort", "withdraw the drain requests instead (users are told it is called off)")
     .option("--kubeconfig <path>", "kubeconfig file")
     .action(async (names: string[], o) => {
@@ -76,7 +76,7 @@ export function drainCommand(): Command {
       const code = await waitForDrains(
         client,
         hosts.map((h) => h.metadata.name),
-        { exec: o.exec, intervalMs: o.interval, timeoutMs: o.timeout, out: process.stdout },
+        { exec: o.exec, intervalMs: o.interval ?? 1000, timeoutMs: o.timeout, out: process.stdout },
       );
       process.exitCode = code;
     });

@@ -34,6 +34,15 @@ export interface ControllerOptions {
 
 const noReconcileMetrics: ReconcileMetrics = { result() {}, activeWorkers() {} };
 
+export interface WatchOptions {
+  /**
+   * Enqueue this long after an event instead of at once; the events of that window make one
+   * reconcile. For roll-ups (counts, allocation) that every child change would otherwise
+   * rewrite: a burst of N changes then costs one status write, not N.
+   */
+  coalesceMs?: number;
+}
+
 export class Controller {
   readonly name: string;
   readonly queue: WorkQueue<string>;
@@ -64,10 +73,18 @@ export class Controller {
    * Enqueues map(obj) for every add, update (old and new object) and delete that `source`
    * delivers, once the controller is started. Register watches before start().
    */
-  watch<T extends KubeObject>(source: EventSource<T>, map: MapFunc<T> = ownObject): void {
+  watch<T extends KubeObject>(
+    source: EventSource<T>,
+    map: MapFunc<T> = ownObject,
+    opts: WatchOptions = {},
+  ): void {
     if (this.state !== "new") throw new Error(`controller ${this.name}: watch() after start()`);
+    const delay = opts.coalesceMs ?? 0;
     const enqueue = (obj: Parameters<MapFunc<T>>[0]): void => {
-      for (const req of map(obj)) this.enqueue(req);
+      for (const req of map(obj)) {
+        if (delay > 0) this.queue.addAfter(keyOf(req), delay);
+        else this.enqueue(req);
+      }
     };
     this.sources.push(() =>
       source.addHandler({

@@ -7,7 +7,13 @@ import { createTestNamespace, deleteNamespace, eventually, installCrds } from ".
 import { clients, startControllerProcess, uniq } from "./support/griddesk.js";
 import { stopAll, type GriddeskProcess } from "./support/processes.js";
 import { hostContents, libvirtPool, startLibvirtAgent, type LibvirtAgentArgs } from "./libvirt-agents.js";
-import { libvirtUp, removeDir, storageDir, testImage } from "./libvirt-support.js";
+import {
+  libvirtInstanceDown,
+  libvirtInstanceUp,
+  removeDir,
+  storageDir,
+  testImage,
+} from "./libvirt-support.js";
 
 jest.setTimeout(400_000);
 
@@ -16,6 +22,9 @@ const site = `lvcrash-${id}`;
 const host = `lvcrash-${id}`;
 const c = clients();
 const storage = storageDir("crash");
+/** Its own libvirtd, so that "nothing else on the host" means exactly that. */
+const instance = "gd-crash";
+let nsPid = 0;
 let ns = "";
 let sys = "";
 let agentArgs: LibvirtAgentArgs;
@@ -33,13 +42,13 @@ async function settledWithoutLeaks(n: number): Promise<void> {
       const live = desktops.filter((d) => !d.metadata.deletionTimestamp && d.status?.phase === "Available");
       if (live.length !== n || desktops.length !== n) return false;
       const uids = desktops.map((d) => d.metadata.uid as string).sort();
-      const { domains, overlays, records } = hostContents(storage);
+      const { domains, overlays, records } = hostContents(storage, nsPid);
       return [domains, overlays, records].every((have) => JSON.stringify(have) === JSON.stringify(uids));
     },
     240_000,
     1000,
   ).catch((err: unknown) => {
-    throw new Error(`${String(err)}\nhost: ${JSON.stringify(hostContents(storage))}\n${logs()}`);
+    throw new Error(`${String(err)}\nhost: ${JSON.stringify(hostContents(storage, nsPid))}\n${logs()}`);
   });
 }
 
@@ -49,7 +58,7 @@ async function provisioningDesktop(known: readonly string[]) {
     "a desktop caught while provisioning",
     async () => {
       const list = await c.desktops.list({ namespace: ns });
-      const { records } = hostContents(storage);
+      const { records } = hostContents(storage, nsPid);
       return list.find(
         (d) => !known.includes(d.metadata.uid as string) && records.includes(d.metadata.uid as string),
       );
@@ -60,11 +69,11 @@ async function provisioningDesktop(known: readonly string[]) {
 }
 
 beforeAll(async () => {
-  libvirtUp();
+  nsPid = libvirtInstanceUp(instance);
   await installCrds();
   ns = await createTestNamespace("lvcrash");
   sys = await createTestNamespace("lvcrash-sys");
-  agentArgs = { systemNamespace: sys, host, storagePath: storage, labels: { site } };
+  agentArgs = { systemNamespace: sys, host, storagePath: storage, labels: { site }, nsPid };
   procs.push(startControllerProcess("lvc-controller", { systemNamespace: sys, gracePeriodSeconds: 30 }));
   procs.push(startLibvirtAgent("lvc-agent", agentArgs));
   const pool = libvirtPool(ns, "cc", testImage(), { buffer: 1, hostSelector: { matchLabels: { site } } });
@@ -78,6 +87,7 @@ afterAll(async () => {
   await deleteNamespace(ns);
   await deleteNamespace(sys);
   await c.hosts.delete({ name: host }).catch(() => undefined);
+  libvirtInstanceDown(instance);
   removeDir(storage);
 });
 
@@ -90,11 +100,11 @@ describe("crashes on a libvirt host", () => {
     const key = { namespace: ns, name: victim.metadata.name as string };
     await c.desktops.mergePatch(key, { metadata: { finalizers: null } });
     await c.desktops.delete(key).catch(() => undefined);
-    expect(hostContents(storage).records).toContain(victim.metadata.uid);
+    expect(hostContents(storage, nsPid).records).toContain(victim.metadata.uid);
 
     procs[1] = startLibvirtAgent("lvc-agent", agentArgs);
     await settledWithoutLeaks(2);
-    expect(hostContents(storage).records).not.toContain(victim.metadata.uid);
+    expect(hostContents(storage, nsPid).records).not.toContain(victim.metadata.uid);
   });
 
   it("controller SIGKILLed mid-provisioning and restarted: no leaks", async () => {

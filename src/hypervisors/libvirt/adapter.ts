@@ -58,7 +58,8 @@ export class LibvirtAdapter implements HypervisorAdapter {
       virsh: this.virsh,
       config: o.config,
       clock: this.clock,
-      onSettled: (uid) => void this.hint(uid),
+      settled: (uid) => this.storage.locks.with(uid, () => this.inspector.status(uid, { settled: true })),
+      onSettled: (status) => this.emitVm(status),
     });
     this.inspector = new Inspector(
       this.storage,
@@ -180,14 +181,17 @@ export class LibvirtAdapter implements HypervisorAdapter {
     }
   }
 
+  private emitVm(status: VmStatus): void {
+    if (!this.closing.signal.aborted) this.listeners.emit({ kind: "vm", id: status.id, status });
+  }
+
   /** Tells listeners the VM's present state (a hint; a VM that is gone is not reported). */
   private async hint(uid: string): Promise<void> {
     if (this.closing.signal.aborted) return;
     try {
       // Under the VM's lock, so a hint racing a destroy sees the VM gone, never half-removed.
       const status = await this.storage.locks.with(uid, () => this.inspector.status(uid));
-      if (status !== null && !this.closing.signal.aborted)
-        this.listeners.emit({ kind: "vm", id: status.id, status });
+      if (status !== null) this.emitVm(status);
     } catch {
       // A hint is best effort; the agent's requeue reads the truth later.
     }

@@ -26,9 +26,13 @@ export class DomainEvents {
   /** Starts watching (idempotent). */
   start(): void {
     if (this.stopped || this.child !== undefined) return;
-    const child = spawn("virsh", ["-q", "-c", this.uri, "event", "--loop", "--event", "lifecycle", "--timeout", "300"], {
-      stdio: ["ignore", "pipe", "ignore"],
-    });
+    const child = spawn(
+      "virsh",
+      ["-q", "-c", this.uri, "event", "--loop", "--event", "lifecycle", "--timeout", "300"],
+      {
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    );
     this.child = child;
     createInterface({ input: child.stdout }).on("line", (line) => {
       const m = LINE.exec(line);

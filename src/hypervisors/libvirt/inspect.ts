@@ -28,10 +28,10 @@ export class Inspector {
   ) {}
 
   /** The VM's status, or null when the host has no record and no griddesk domain for `uid`. */
-  async status(uid: string): Promise<VmStatus | null> {
+  async status(uid: string, { settled = false } = {}): Promise<VmStatus | null> {
     const name = domainName(uid);
     const [record, state] = await Promise.all([this.storage.records.get(uid), this.virsh.state(name)]);
-    return this.build(uid, record, state);
+    return this.build(uid, record, state, settled);
   }
 
   /** Every VM griddesk made on the host: records, and griddesk domains without one. */
@@ -60,10 +60,12 @@ export class Inspector {
     this.facts.delete(uid);
   }
 
+  /** `settled`: as if its task had ended (the task asks, just before it ends). */
   private async build(
     uid: string,
     record: VmRecord | undefined,
     state: string | null,
+    settled = false,
   ): Promise<VmStatus | null> {
     const name = domainName(uid);
     let owner: DomainOwner | undefined = record;
@@ -75,7 +77,7 @@ export class Inspector {
       owner = parsed;
     }
     const stalled = record !== undefined && state === null && !record.startedAt && !record.failure;
-    if (stalled && !this.provisioning(uid)) this.resume(record); // its task died with an earlier agent
+    if (stalled && !settled && !this.provisioning(uid)) this.resume(record); // its task died with an earlier agent
     if (state === null) this.facts.delete(uid);
     const facts = state !== null && UP_STATES.has(state) ? await this.domainFacts(uid) : undefined;
     const overlayPath = this.storage.overlays.pathOf(uid);
@@ -85,7 +87,7 @@ export class Inspector {
       domainState: state,
       ...(facts?.endpoint !== undefined ? { endpoint: facts.endpoint } : {}),
       ...(facts?.uuid !== undefined ? { vmId: facts.uuid } : {}),
-      provisioning: this.provisioning(uid),
+      provisioning: !settled && this.provisioning(uid),
       overlayPath,
     });
   }

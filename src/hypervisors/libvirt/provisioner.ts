@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import type { VmStatus } from "../adapter.js";
 import type { Clock } from "../clock.js";
 import { AdapterError, toAdapterError } from "../errors.js";
 import type { LibvirtHostConfig } from "./config.js";
@@ -23,8 +24,10 @@ export interface ProvisionerDeps {
   readonly virsh: Virsh;
   readonly config: LibvirtHostConfig;
   readonly clock: Clock;
-  /** A task ended (its VM runs or failed); not called for cancelled tasks. */
-  readonly onSettled: (uid: string) => void;
+  /** The VM's status as it will be once its task is gone (read before the task is removed). */
+  readonly settled: (uid: string) => Promise<VmStatus | null>;
+  /** A task ended (its VM runs or failed): called with that status; not for cancelled tasks. */
+  readonly onSettled: (status: VmStatus) => void;
 }
 
 export class Provisioner {
@@ -41,11 +44,14 @@ export class Provisioner {
     if (this.tasks.has(record.id.uid)) return;
     const task: Task = { cancelled: false };
     this.tasks.set(record.id.uid, task);
+    const uid = record.id.uid;
     void this.run(task, record)
       .catch(() => undefined) // run records its own failures; a failing record write is retried on resume
-      .finally(() => {
-        if (this.tasks.get(record.id.uid) === task) this.tasks.delete(record.id.uid);
-        if (!task.cancelled) this.deps.onSettled(record.id.uid);
+      .then(async () => (task.cancelled ? null : await this.deps.settled(uid).catch(() => null)))
+      .then((status) => {
+        // In one step: the task is gone (get now says running or failed) and the hint is out.
+        if (this.tasks.get(uid) === task) this.tasks.delete(uid);
+        if (!task.cancelled && status !== null) this.deps.onSettled(status);
       });
   }
 

@@ -30,7 +30,9 @@ export function libvirtVmStatus(o: Observation): VmStatus {
     ...(o.vmId !== undefined ? { vmId: o.vmId } : {}),
   };
   if (o.domainState !== null) {
-    if (UP_STATES.has(o.domainState) && o.endpoint !== undefined)
+    // While its task is at work the VM stays provisioning: the task reports it running (with a
+    // hint) as it ends, so nobody sees it running before the hint is out.
+    if (UP_STATES.has(o.domainState) && o.endpoint !== undefined && !o.provisioning)
       return { ...base, state: "running", endpoint: o.endpoint };
     if (o.provisioning) return { ...base, state: "provisioning" };
     const message = UP_STATES.has(o.domainState)

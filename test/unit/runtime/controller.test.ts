@@ -244,6 +244,27 @@ describe("Controller concurrency, context and shutdown", () => {
     expect(handler).toBeUndefined();
   });
 
+  it("with coalesceMs, merges a window of events into one reconcile", async () => {
+    let handler: EventHandler<KubeObject> | undefined;
+    const source: EventSource<KubeObject> = { addHandler: (h) => ((handler = h), () => undefined) };
+    const { controller, calls, clock } = setup(async () => done());
+    controller.watch(source, (o) => [{ name: o.metadata.labels?.host ?? "" }], { coalesceMs: 1000 });
+    controller.start();
+    const desktop = (i: number) =>
+      toCached<KubeObject>({ metadata: { name: `d${i}`, labels: { host: "h1" } } });
+    for (let i = 0; i < 5; i++) {
+      handler?.add?.(desktop(i));
+      await clock.advance(100);
+    }
+    expect(calls).toHaveLength(0);
+    await clock.advance(600);
+    expect(calls.map((c) => c.key)).toEqual(["h1"]);
+    handler?.add?.(desktop(9));
+    await clock.advance(1000);
+    expect(calls.map((c) => c.key)).toEqual(["h1", "h1"]);
+    await controller.stop(1000);
+  });
+
   it("stop waits for in-flight reconciles; past the timeout it aborts their signal", async () => {
     let release: () => void = () => {};
     let signal: AbortSignal | undefined;
