@@ -40,7 +40,10 @@ const f = parseFlags(
     "build-timeout-s": { default: 3600, help: "give up building the fleet after this long" },
     heap: { default: false, help: "take a heap snapshot of the controller at rest and summarise it" },
     ...commonFlags,
-  runner: { default: "dist", help: "dist: compiled JS, as deployed (memory figures); tsx: from the sources" },
+    runner: {
+      default: "dist",
+      help: "dist: compiled JS, as deployed (memory figures); tsx: from the sources",
+    },
     "port-base": { default: 46463, help: "API server port; etcd +1/+2, controller-manager +3" },
   },
 );

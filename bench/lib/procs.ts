@@ -47,7 +47,9 @@ export function spawnGriddesk(name: string, args: string[], opts: SpawnOptions):
   }
   const node = path.join(repo, "node_modules/.bin/node");
   const entry =
-    opts.runner === "dist" ? [path.join(distDir, "cli/main.js")] : ["--import", "tsx", path.join(repo, "src/cli/main.ts")];
+    opts.runner === "dist"
+      ? [path.join(distDir, "cli/main.js")]
+      : ["--import", "tsx", path.join(repo, "src/cli/main.ts")];
   const child = spawn(node, [...nodeFlags, ...entry, ...args], {
     cwd,
     env: { ...process.env, KUBECONFIG: opts.kubeconfig },
