@@ -14,6 +14,10 @@ npm run --silent typecheck
 step "unit tests"
 npm run --silent test:unit
 
+step "real libvirtd with QEMU and the bootable test image (for the libvirt tests)"
+hack/libvirt-up.sh
+echo "test image: $(hack/build-test-image.sh)"
+
 step "integration tests on a real control plane"
 export GRIDDESK_CLUSTER_DIR=${GRIDDESK_TEST_CLUSTER_DIR:-$PWD/.griddesk/test-cluster}
 export GRIDDESK_PORT_BASE=${GRIDDESK_TEST_PORT_BASE:-16443}
