@@ -2,7 +2,8 @@
 # Builds the tiny bootable desktop the libvirt tests and `make run` use, from Debian packages,
 # into a cache outside the repo (default ~/.cache/griddesk/test-image; $GRIDDESK_TEST_IMAGE_DIR):
 #   vmlinuz          Debian's cloud kernel (apt-get download linux-image-*-cloud-amd64, dpkg -x)
-#   initrd.gz        busybox-static initramfs; /init loads virtio_blk and prints a banner on tty0
+#   initrd.gz        busybox-static initramfs; /init loads virtio_blk, prints a banner on tty0
+#                    and shows notices that arrive on ttyS0 (acknowledging each there)
 #   golden.qcow2     a small system disk whose first bytes read "griddesk-golden-image"
 #   golden.qcow2.sha256
 # Idempotent: parts already built by this version of the script are kept. Prints the directory.
@@ -72,6 +73,15 @@ echo "#                                              #"
 echo "################################################"
 echo "kernel $(uname -r)"
 [ -b /dev/vda ] && echo "system disk /dev/vda: $(head -c 21 /dev/vda)"
+# Notices from the host (the libvirt adapter's notify hook) arrive on the first serial port as
+# "griddesk-notice TEXT" lines: show them on screen and acknowledge on the same port.
+stty -F /dev/ttyS0 raw -echo 2>/dev/null
+while read -r tag text; do
+  [ "$tag" = griddesk-notice ] || continue
+  echo
+  echo "*** $text"
+  echo griddesk-notice-shown >/dev/ttyS0
+done </dev/ttyS0 &
 while :; do sleep 3600; done
 INIT
 chmod +x "$root/init"

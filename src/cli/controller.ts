@@ -33,6 +33,7 @@ export function controllerCommand(): Command {
       seconds,
       40_000,
     )
+    .option("--no-node-mirror", "do not watch Nodes to mirror their cordon onto HostNodes (spec.nodeName)")
     .option("--pool-workers <n>", "concurrent pool reconciles", positiveInt, 2)
     .option("--session-workers <n>", "concurrent session reconciles", positiveInt, 8)
     .option("--host-workers <n>", "concurrent host reconciles", positiveInt, 4)
@@ -56,6 +57,7 @@ export function controllerCommand(): Command {
           ? parseBindAddress("--metrics-bind-address", o.metricsBindAddress)
           : undefined,
         hostGracePeriodMs: o.hostGracePeriod,
+        nodeMirror: o.nodeMirror,
         workers: { pools: o.poolWorkers, sessions: o.sessionWorkers, hosts: o.hostWorkers },
       });
       manager.handleSignals();

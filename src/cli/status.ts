@@ -50,13 +50,24 @@ export function renderHosts(hosts: readonly HostNode[]): string {
     `${h.status?.allocated?.memory ?? 0}/${h.status?.allocatable?.memory ?? "?"}`,
     String(h.status?.allocated?.desktops ?? 0),
     String(h.status?.allocated?.sessions ?? 0),
-    h.spec.drain ? "Draining" : h.spec.unschedulable ? "Cordoned" : "Schedulable",
+    hostStateText(h),
     readyText(h.status?.conditions),
   ]);
   return table(
     ["HOST", "HYPERVISOR", "CPU MODEL", "CPU", "MEMORY", "DESKTOPS", "SESSIONS", "STATE", "READY"],
     rows,
   );
+}
+
+/** Cordon and drain as one word: a requested drain shows its phase (Pending: waiting for budget). */
+function hostStateText(h: HostNode): string {
+  if (h.spec.drain) {
+    const phase = h.status?.drain?.phase;
+    if (phase === "Pending") return "DrainPending";
+    if (phase === "ForcingLogoff") return "ForcingLogoff";
+    return phase ?? "DrainRequested"; // Draining, Drained
+  }
+  return h.spec.unschedulable ? "Cordoned" : "Schedulable";
 }
 
 function readyText(conditions: readonly Condition[] | undefined): string {

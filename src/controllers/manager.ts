@@ -29,6 +29,8 @@ export interface ControllerOptions extends Partial<ControllerSettings> {
   /** Identity in the leader-election Lease (default: hostname_pid). */
   identity?: string;
   workers?: { pools?: number; sessions?: number; hosts?: number };
+  /** Mirror the cordon of the Kubernetes Node a HostNode names (watches all Nodes; default true). */
+  nodeMirror?: boolean;
 }
 
 export const DEFAULT_SETTINGS: ControllerSettings = {
@@ -125,7 +127,7 @@ export async function startController(opts: ControllerOptions): Promise<Manager>
   );
 
   // Host health, allocation, cordon and drain (with its budget watches), and the Node cordon mirror.
-  addHostControllers(manager, ctx, w.hosts ?? 4);
+  addHostControllers(manager, ctx, { workers: w.hosts ?? 4, nodeMirror: opts.nodeMirror ?? true });
 
   if (opts.metrics) {
     const server = new HealthServer({

@@ -343,6 +343,12 @@ describe("RBAC", () => {
       expect(verbs(controller, g, `${r}/finalizers`)).toEqual(["update"]);
     }
     expect(verbs(controller, "", "nodes")).toEqual(["get", "list", "watch"]);
+    // Without the Node cordon mirror the controller neither reads Nodes nor is told to watch them.
+    const noMirror = await render(privilegedNs, ["nodeMirror=false"]);
+    expect(verbs(ofKind(noMirror, "ClusterRole"), "", "nodes")).toEqual([]);
+    expect(podTemplate(one(noMirror, "Deployment", "controller")).spec.containers[0]?.args).toContain(
+      "--no-node-mirror",
+    );
     expect(verbs(controller, "", "events")).toEqual(["create", "patch"]);
     expect(verbs(controller, "events.k8s.io", "events")).toEqual(["create", "patch"]);
     expect(verbs(controller, "coordination.k8s.io", "leases")).toEqual(

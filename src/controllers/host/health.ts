@@ -1,6 +1,6 @@
 // Host readiness from its agent's heartbeat Lease (pure), as the node lifecycle controller
 // judges a Node by its kubelet's Lease: no Lease yet → Unknown; renewed within the grace
-// period → True; older → Unknown, and the host's desktops are lost.
+// period → True; older → Unknown (HeartbeatExpired), and the host's desktops are lost.
 import type { ConditionStatus } from "../../api/types.generated.js";
 import { HostNodeReasons as R } from "../../api/conditions.js";
 import type { LeaseSpec } from "../context.js";

@@ -6,7 +6,7 @@
 // ends the remaining sessions (their notice carries the deadline); Drained once no desktop is
 // left. One status write per pass; requeued for the next reminder, deadline or heartbeat expiry.
 import { isDeepStrictEqual } from "node:util";
-import { DesktopReasons, setCondition } from "../../api/index.js";
+import { DesktopReasons, HostNodeReasons, setCondition } from "../../api/index.js";
 import type { Desktop, DesktopSession, DrainStatus, HostNode } from "../../api/types.generated.js";
 import type { Cached, ReconcileContext, Reconciler, Request, Result } from "../../runtime/index.js";
 import { done, keyOf, requeueAfter } from "../../runtime/index.js";
@@ -54,7 +54,10 @@ export class HostReconciler implements Reconciler {
     const wasReady = host.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
     if (ready.status !== "True") {
       if (wasReady) this.ctx.events.event(host, "Warning", "HostNotReady", ready.message);
-      await this.failDesktops(host, desktops, ready.message, rc);
+      // Only a heartbeat that stopped proves the VMs lost. No Lease at all (AwaitingAgent) is
+      // more likely a Lease in another namespace than a dead host: desktops are left alone.
+      if (ready.reason === HostNodeReasons.HeartbeatExpired)
+        await this.failDesktops(host, desktops, ready.message, rc);
     } else if (!wasReady) this.ctx.events.event(host, "Normal", "HostReady", ready.message);
 
     // The drain's start and deadline are recorded before any session is told about them.

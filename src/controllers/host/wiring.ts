@@ -1,5 +1,5 @@
 // The controller's host-side controllers and their watches: the HostNode reconciler (health,
-// allocation, cordon and drain) and the Node cordon mirror. Called by startController.
+// allocation, cordon and drain) and the Node cordon mirror (optional). Called by startController.
 import type { HostNode } from "../../api/types.generated.js";
 import type { Informer, Manager, Request } from "../../runtime/index.js";
 import type { ControllerContext } from "../context.js";
@@ -8,7 +8,12 @@ import { hostChangeMatters } from "../watches.js";
 import { BY_NODE_NAME, NodeMirrorReconciler, nodeNameIndexer, type NodeObject } from "./node-mirror.js";
 import { HostReconciler } from "./reconciler.js";
 
-export function addHostControllers(manager: Manager, ctx: ControllerContext, workers = 4): void {
+export function addHostControllers(
+  manager: Manager,
+  ctx: ControllerContext,
+  opts: { workers: number; nodeMirror: boolean },
+): void {
+  const { workers } = opts;
   const { informers } = ctx;
   const hosts = manager.addController({ name: "hostnode", reconciler: new HostReconciler(ctx), workers });
   hosts.watch(informers.hosts);
@@ -27,6 +32,8 @@ export function addHostControllers(manager: Manager, ctx: ControllerContext, wor
   });
   informers.pools.addHandler({ add: waiting, delete: waiting, update: waiting });
 
+  // The mirror watches every Node in the cluster; a fleet with no HostNode on a Node turns it off.
+  if (!opts.nodeMirror) return;
   const nodes = manager.informer<NodeObject>({ resource: Resources.Node });
   informers.hosts.addIndex(BY_NODE_NAME, nodeNameIndexer);
   const mirror = manager.addController({

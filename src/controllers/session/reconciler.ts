@@ -45,15 +45,26 @@ export class SessionReconciler implements Reconciler {
   constructor(private readonly ctx: ControllerContext) {}
 
   async reconcile(req: Request, rc: ReconcileContext): Promise<Result> {
-    const session = this.ctx.informers.sessions.get(keyOf(req));
+    let session = this.ctx.informers.sessions.get(keyOf(req));
     if (!session) return done();
     if (session.metadata.deletionTimestamp) return this.logoff(session, rc);
     if (!hasFinalizer(session, Finalizers.SessionCleanup)) {
-      await addFinalizer(this.ctx.clients.sessions, session, Finalizers.SessionCleanup);
-      return done(); // the write's watch event brings us back
+      try {
+        // Go on with what the write returns rather than wait for its watch event: a logon
+        // waits for this reconcile, and the object returned is the newest there is.
+        session = (await addFinalizer(
+          this.ctx.clients.sessions,
+          session,
+          Finalizers.SessionCleanup,
+        )) as Cached<DesktopSession>;
+      } catch (err) {
+        if (isStale(err)) return done(); // the cache is behind; the newer version's event brings us back
+        throw err;
+      }
     }
     const phase = session.status?.phase;
     let desktop = await this.boundDesktop(session);
+    let boundAt: string | undefined;
     if (phase === "Ended" || phase === "Failed") {
       await this.release(desktop);
       return done();
@@ -77,7 +88,8 @@ export class SessionReconciler implements Reconciler {
         return requeueAfter(30_000);
       }
       desktop = await this.bind(session, pool, rc);
-      if (!desktop) {
+      if (desktop) boundAt = toKubeTime(new Date(this.ctx.clock.now()));
+      else {
         const exhausted = this.poolExhausted(pool);
         const reason = exhausted ? R.PoolExhausted : R.WaitingForDesktop;
         const message = exhausted
@@ -96,7 +108,7 @@ export class SessionReconciler implements Reconciler {
     const host = desktop.spec.hostRef ? this.ctx.informers.hosts.get(desktop.spec.hostRef) : undefined;
     const verdict = earliest(checkTimeouts(session, pool, now), drainVerdict(session, host, now));
     if (verdict.end) return this.end(session, verdict.end.reason, verdict.end.message);
-    await this.publish(session, desktop);
+    await this.publish(session, desktop, boundAt);
     return verdict.nextCheckMs !== undefined ? requeueAfter(verdict.nextCheckMs) : done();
   }
 
@@ -134,19 +146,8 @@ export class SessionReconciler implements Reconciler {
           },
         ]);
         rc.log.info({ desktop: desktop.metadata.name, host: desktop.spec.hostRef }, "bound desktop");
-        const now = toKubeTime(new Date(this.ctx.clock.now()));
-        await this.setStatus(
-          session,
-          { phase: "Bound", desktopRef: desktop.metadata.name, hostRef: desktop.spec.hostRef, boundAt: now },
-          [
-            [
-              C.Bound,
-              true,
-              R.DesktopBound,
-              `desktop ${desktop.metadata.name} on host ${desktop.spec.hostRef}`,
-            ],
-          ],
-        );
+        // The session's status (Bound, or Ready at once if the desktop runs) is written by
+        // publish(), in one write.
         this.ctx.events.event(
           session,
           "Normal",
@@ -155,8 +156,7 @@ export class SessionReconciler implements Reconciler {
         );
         return bound as Cached<Desktop>;
       } catch (err) {
-        if (!(err instanceof ConflictError) && !(err instanceof NotFoundError) && !isTestFailure(err))
-          throw err;
+        if (!isStale(err) && !(err instanceof NotFoundError)) throw err;
         // Someone else bound or deleted it first: try the next one.
       } finally {
         this.claimed.delete(dk);
@@ -193,11 +193,22 @@ export class SessionReconciler implements Reconciler {
     return all.filter((d) => !d.metadata.deletionTimestamp && d.spec.sessionRef).length >= pool.spec.max;
   }
 
-  /** Bound → Ready once the desktop runs and has an endpoint. */
-  private async publish(session: Cached<DesktopSession>, desktop: Cached<Desktop>): Promise<void> {
+  /**
+   * Bound → Ready once the desktop runs and has an endpoint. `boundAt` is set when this pass
+   * bound the desktop: a warm desktop then makes the session Ready in a single status write.
+   */
+  private async publish(
+    session: Cached<DesktopSession>,
+    desktop: Cached<Desktop>,
+    boundAt?: string,
+  ): Promise<void> {
     const endpoint = desktop.status?.endpoint;
     const running = (desktop.status?.phase === "Available" || desktop.status?.phase === "InUse") && endpoint;
-    const base = { desktopRef: desktop.metadata.name, hostRef: desktop.spec.hostRef };
+    const base = {
+      desktopRef: desktop.metadata.name,
+      hostRef: desktop.spec.hostRef,
+      ...(boundAt ? { boundAt } : {}),
+    };
     if (!running) {
       await this.setStatus(session, { ...base, phase: "Bound" }, [
         [C.Bound, true, R.DesktopBound, `desktop ${desktop.metadata.name} on host ${desktop.spec.hostRef}`],
@@ -319,6 +330,11 @@ function desktopFailure(desktop: Cached<Desktop>): string {
 /** A JSON patch whose `test` op failed is a 422 in Kubernetes: the object changed under us. */
 function isTestFailure(err: unknown): boolean {
   return err instanceof Error && "statusCode" in err && (err as { statusCode: number }).statusCode === 422;
+}
+
+/** A checked write refused because the cached copy it was based on is out of date. */
+function isStale(err: unknown): boolean {
+  return err instanceof ConflictError || isTestFailure(err);
 }
 
 function spread(seed: string, n: number): number {

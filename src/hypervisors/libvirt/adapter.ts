@@ -22,11 +22,16 @@ import type { LibvirtHostConfig } from "./config.js";
 import { domainName, uidOfDomain } from "./domain-xml.js";
 import { DomainEvents } from "./events.js";
 import { Inspector } from "./inspect.js";
+import { KeyedLock } from "./keyed-lock.js";
+import { sendNotice } from "./notice-channel.js";
 import { localStorageBytes, readStaticFacts, type StaticFacts } from "./probe.js";
 import { Provisioner } from "./provisioner.js";
 import type { HostStorage } from "./storage.js";
 import { Virsh } from "./virsh.js";
 import { recordFor } from "./vm-spec.js";
+
+/** How long a guest has to acknowledge a notice before notify reports it not shown. */
+const NOTICE_ACK_TIMEOUT_MS = 3000;
 
 export interface LibvirtAdapterOptions {
   readonly hostName: string;
@@ -47,6 +52,7 @@ export class LibvirtAdapter implements HypervisorAdapter {
   private readonly inspector: Inspector;
   private readonly events: DomainEvents;
   private readonly closing = new AbortController();
+  private readonly noticeLocks = new KeyedLock();
   private readonly offImages: () => void;
   private staticFacts?: Promise<StaticFacts>;
 
@@ -144,11 +150,15 @@ export class LibvirtAdapter implements HypervisorAdapter {
     });
   }
 
-  notify(id: DesktopIdentity, _message: string): Promise<boolean> {
-    // No guest agent channel in the test image; sessions and Events carry the message.
+  notify(id: DesktopIdentity, message: string): Promise<boolean> {
     return this.call(async () => {
       validateIdentity(id);
-      return false;
+      if (!Overlays.isSafeUid(id.uid)) return false;
+      const socket = this.storage.noticeSocket(id.uid);
+      if (socket === undefined) return false;
+      // One writer per serial port at a time (QEMU takes one client); not the uid's storage
+      // lock, so a guest slow to answer never holds up a destroy.
+      return this.noticeLocks.with(id.uid, () => sendNotice(socket, message, NOTICE_ACK_TIMEOUT_MS));
     });
   }
 

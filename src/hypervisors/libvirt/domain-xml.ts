@@ -1,5 +1,5 @@
 // The libvirt domain of a desktop, as pure functions: its XML (type qemu, the overlay as vda,
-// optional direct kernel boot, VNC on the configured address) and the griddesk metadata element
+// optional direct kernel boot, VNC on the configured address, the serial port for notices) and the griddesk metadata element
 // that names its Desktop, written at creation and read back by `list` after any restart.
 import type { DesktopIdentity, Firmware, VmResources } from "../adapter.js";
 
@@ -26,6 +26,8 @@ export interface DomainSpec extends DomainOwner {
   readonly firmware?: Firmware;
   /** Local paths of the kernel and initrd. */
   readonly boot?: KernelBoot;
+  /** The UNIX socket for the first serial port, where notices are written (notice-channel.ts). */
+  readonly noticeSocket?: string;
 }
 
 export function domainName(uid: string): string {
@@ -88,6 +90,14 @@ export function domainXml(d: DomainSpec): string {
     `      <source file='${e(d.overlay)}'/>`,
     `      <target dev='vda' bus='virtio'/>`,
     `    </disk>`,
+    ...(d.noticeSocket
+      ? [
+          `    <serial type='unix'>`,
+          `      <source mode='bind' path='${e(d.noticeSocket)}'/>`,
+          `      <target port='0'/>`,
+          `    </serial>`,
+        ]
+      : []),
     `    <graphics type='vnc' port='-1' autoport='yes' listen='${e(d.vncListen)}'/>`,
     `    <video><model type='vga'/></video>`,
     `  </devices>`,

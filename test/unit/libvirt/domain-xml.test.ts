@@ -40,6 +40,19 @@ describe("domain XML", () => {
     expect(parseDomainOwner("<other a='b'/>")).toBeNull();
   });
 
+  it("gives the first serial port a UNIX socket for notices, only when asked", () => {
+    expect(xml).not.toContain("<serial");
+    const withNotices = domainXml({
+      ...owner,
+      overlay: "/o.qcow2",
+      vncListen: "127.0.0.1",
+      noticeSocket: "/var/lib/griddesk/notices/u.sock",
+    });
+    expect(withNotices).toContain("<serial type='unix'>");
+    expect(withNotices).toContain("<source mode='bind' path='/var/lib/griddesk/notices/u.sock'/>");
+    expect(withNotices).toContain("<target port='0'/>");
+  });
+
   it("maps domain names to uids only for griddesk's names", () => {
     expect(uidOfDomain(`gd-${owner.id.uid}`)).toBe(owner.id.uid);
     expect(uidOfDomain("win11-by-hand")).toBeUndefined();
