@@ -8,7 +8,7 @@ import { AdapterRegistry, HYPERVISOR_TYPES, type HypervisorType } from "../hyper
 import { SIMULATED_PROFILES, type SimulatedProfile } from "../hypervisors/simulated/index.js";
 import { createLogger, type Logger } from "../runtime/index.js";
 import { loadKubeConfig, parseBindAddress } from "./kubeconfig.js";
-import { positiveInt, seconds } from "./parse.js";
+import { positiveInt, secondsOption } from "./parse.js";
 import { parseBytes } from "../scheduler/quantity.js";
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -117,13 +117,12 @@ export function agentCommand(): Command {
       process.env.POD_NAMESPACE ?? "griddesk-system",
     )
     .option("--lease-duration <seconds>", "heartbeat Lease duration", positiveInt, 40)
-    .option("--lease-renew-interval <seconds>", "how often Leases are renewed", seconds, 10_000)
-    .option("--orphan-collection-interval <seconds>", "how often orphan VMs are looked for", seconds, 60_000)
-    .option(
-      "--host-status-interval <seconds>",
-      "how often host facts and images are re-read",
-      seconds,
-      60_000,
+    .addOption(secondsOption("--lease-renew-interval <seconds>", "how often Leases are renewed", 10))
+    .addOption(
+      secondsOption("--orphan-collection-interval <seconds>", "how often orphan VMs are looked for", 60),
+    )
+    .addOption(
+      secondsOption("--host-status-interval <seconds>", "how often host facts and images are re-read", 60),
     )
     .option("--health-probe-bind-address <addr>", "serve /healthz, /readyz (and /metrics) here; 0: off", ":0")
     .option(

@@ -4,7 +4,7 @@ import { Command, Option } from "commander";
 import { startController } from "../controllers/manager.js";
 import { createLogger } from "../runtime/index.js";
 import { loadKubeConfig, parseBindAddress } from "./kubeconfig.js";
-import { positiveInt, seconds } from "./parse.js";
+import { positiveInt, secondsOption } from "./parse.js";
 
 export function controllerCommand(): Command {
   return new Command("controller")
@@ -27,11 +27,8 @@ export function controllerCommand(): Command {
       ":8080",
     )
     .option("--health-probe-bind-address <addr>", "serve /healthz and /readyz on a separate address")
-    .option(
-      "--host-grace-period <seconds>",
-      "heartbeat age after which a host goes NotReady",
-      seconds,
-      40_000,
+    .addOption(
+      secondsOption("--host-grace-period <seconds>", "heartbeat age after which a host goes NotReady", 40),
     )
     .option("--no-node-mirror", "do not watch Nodes to mirror their cordon onto HostNodes (spec.nodeName)")
     .option("--pool-workers <n>", "concurrent pool reconciles", positiveInt, 2)

@@ -1,5 +1,5 @@
 // commander argument parsers that fail with a message naming the flag's expectation.
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -14,4 +14,11 @@ export function seconds(value: string): number {
   if (!Number.isFinite(n) || n <= 0)
     throw new InvalidArgumentError(`expected a number of seconds > 0, got "${value}"`);
   return n * 1000;
+}
+
+/** An option given in seconds and held in milliseconds; --help shows the default in seconds. */
+export function secondsOption(flags: string, description: string, defaultSeconds: number): Option {
+  return new Option(flags, description)
+    .argParser(seconds)
+    .default(defaultSeconds * 1000, `${defaultSeconds}`);
 }
