@@ -1,6 +1,7 @@
 // Turns a HostNode and the desktops placed on it into the scheduler's HostView. Capacity comes
 // from spec.capacity when an admin set it, else from what the agent probed (status.capacity).
 import { HostNodeConditions, isConditionTrue } from "../../api/conditions.js";
+import { Labels } from "../../api/constants.js";
 import type { Desktop, DesktopResources, HostNode } from "../../api/types.generated.js";
 import type { Cached } from "../../runtime/index.js";
 import type { HostView, Resources } from "../../scheduler/index.js";
@@ -74,8 +75,13 @@ export function hostView(
     name: host.metadata.name ?? "",
     hypervisorType: host.spec.hypervisor.type,
     labels: host.metadata.labels ?? {},
-    // A host without known capacity cannot take desktops yet: treat it as not ready.
-    ready: capacity !== undefined && isConditionTrue(host.status?.conditions, HostNodeConditions.Ready),
+    // Not ready yet: a host without known capacity, or whose agent label has not reached this
+    // cache (the heartbeat Lease may arrive first). A Desktop carries its host's agent label, and
+    // the agent watches Desktops by that label: one made without it would wait for no one.
+    ready:
+      capacity !== undefined &&
+      Boolean(host.metadata.labels?.[Labels.Agent]) &&
+      isConditionTrue(host.status?.conditions, HostNodeConditions.Ready),
     unschedulable: host.spec.unschedulable === true,
     // A requested drain takes the host out only once admitted by the pools' budgets (drain/budget.ts).
     draining: drainStarted(host),
