@@ -5,11 +5,14 @@
 //     (heartbeats: one Lease renewal per host per interval, as Kubernetes node leases cost);
 //   - a controller restart: time from the new process's start to informers synced (full
 //     relist) and to every work queue drained, and the writes that restart caused.
-import { createServer } from "node:net";
 import { readdirSync, statSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { commonFlags, parseFlags } from "./lib/args.js";
-import { apiWrites, createNamespace, diffCounts, sumCounts } from "./lib/cluster.js";
+import { apiWrites, createNamespace, deleteNamespace, diffCounts, repo, sumCounts } from "./lib/cluster.js";
+import type { ScaleFloorReport } from "./lib/scale-floor.js";
 import { inParallel } from "./lib/kube.js";
 import {
   paths,
@@ -21,7 +24,17 @@ import {
   userName,
   type OperatorOptions,
 } from "./lib/griddesk.js";
-import { CpuMeter, memory, scrape, type Proc } from "./lib/procs.js";
+import {
+  controllerReport,
+  CpuMeter,
+  diffControllers,
+  distDir,
+  formatControllerReport,
+  freePort,
+  memory,
+  scrape,
+  type Proc,
+} from "./lib/procs.js";
 import { summariseHeapSnapshot } from "./lib/profile.js";
 import { ReadyWatcher } from "./lib/ready-watcher.js";
 import { runBench, type BenchContext } from "./lib/run.js";
@@ -49,18 +62,9 @@ const f = parseFlags(
 );
 
 const NS = "bench";
+const FLOOR_NS = "bench-floor";
+const execFileAsync = promisify(execFile);
 const sessions = Math.min(f.sessions, f.desktops);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
 
 async function readyHosts(ctx: BenchContext): Promise<number> {
   const list = (await ctx.cluster.kube.get(paths.hosts())) as {
@@ -80,13 +84,18 @@ async function metric(port: number, name: string): Promise<number> {
   }
 }
 
-/** Every work queue empty and no reconcile running, twice in a row 500 ms apart, after `minReconciles`. */
-async function drained(port: number, minReconciles: number): Promise<boolean> {
+/**
+ * The controller leads, its controllers have started (their queues have taken the initial
+ * replay of the caches), every work queue is empty and no reconcile runs: twice, 500 ms apart.
+ */
+async function drained(port: number): Promise<boolean> {
   for (let i = 0; i < 2; i++) {
     const m = await scrape(port).catch(() => undefined);
     if (!m) return false;
     const busy = (m.get("workqueue_depth") ?? 1) + (m.get("controller_runtime_active_workers") ?? 1);
-    if (busy > 0 || (m.get("controller_runtime_reconcile_total") ?? 0) < minReconciles) return false;
+    const started =
+      (m.get("leader_election_master_status") ?? 1) > 0 && (m.get("workqueue_adds_total") ?? 0) > 0;
+    if (busy > 0 || !started) return false;
     if (i === 0) await sleep(500);
   }
   return true;
@@ -99,6 +108,65 @@ async function waitReadyz(port: number, timeoutMs: number): Promise<void> {
     timeoutMs,
     50,
   );
+}
+
+/** Runs bench/lib/scale-floor.ts: its relist time and RSS, and its CPU while renewing `leases` Leases. */
+async function scaleFloor(ctx: BenchContext, leases: number, restS: number) {
+  await createNamespace(ctx.cluster.kube, FLOOR_NS);
+  // Bundled into plain JS first (esbuild comes with tsx), so that its memory is not the tsx
+  // loader's: the controller it is compared with runs compiled too.
+  const bundle = path.join(distDir, "scale-floor.mjs");
+  await execFileAsync(path.join(repo, "node_modules/.bin/esbuild"), [
+    path.join(repo, "bench/lib/scale-floor.ts"),
+    "--bundle",
+    "--platform=node",
+    "--format=esm",
+    `--outfile=${bundle}`,
+    "--log-level=warning",
+  ]);
+  const child = spawn(
+    path.join(repo, "node_modules/.bin/node"),
+    [bundle, ctx.cluster.kubeconfig, String(leases), FLOOR_NS],
+    { cwd: repo, stdio: ["ignore", "pipe", "inherit"] },
+  );
+
+  const reports: ScaleFloorReport[] = [];
+  createInterface({ input: child.stdout }).on("line", (l) => {
+    try {
+      reports.push(JSON.parse(l) as ScaleFloorReport);
+    } catch {
+      /* not a report */
+    }
+  });
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  try {
+    const listed = await until(
+      "the floor's LIST",
+      () => reports.find((r) => r.phase === "listed"),
+      600_000,
+      100,
+    );
+    await until("the floor's Leases", () => reports.some((r) => r.phase === "leases-ready"), 600_000, 100);
+    const cpu = new CpuMeter({
+      floor: child.pid as number,
+      apiserver: ctx.cluster.pids.apiserver,
+      etcd: ctx.cluster.pids.etcd,
+    });
+    await sleep(restS * 1000);
+    const used = cpu.read();
+    const mem = memory(child.pid as number);
+    return {
+      objects: listed.objects ?? 0,
+      listMs: listed.listMs ?? NaN,
+      rss: mem.rss,
+      cpuPct: (100 * (used.cpu.floor ?? 0)) / used.wall,
+      serverCpuPct: (100 * ((used.cpu.apiserver ?? 0) + (used.cpu.etcd ?? 0))) / used.wall,
+    };
+  } finally {
+    child.kill("SIGTERM");
+    await exited;
+    await deleteNamespace(ctx.cluster.kube, FLOOR_NS);
+  }
 }
 
 await runBench(
@@ -187,7 +255,7 @@ await runBench(
     const sessionsMs = Date.now() - sessionsStart;
     if (!allReady) throw new Error(`only ${watcher.readyAt.size}/${sessions} sessions became Ready`);
     ctx.log(`fleet built in ${sec(Date.now() - built)}; waiting for the controller to go quiet`);
-    await until("controller queues drained", () => drained(port, 0), 600_000, 1000);
+    await until("controller queues drained", () => drained(port), 600_000, 1000);
     await sleep(10_000);
 
     // At rest.
@@ -200,10 +268,12 @@ await runBench(
       etcd: ctx.cluster.pids.etcd,
     });
     const reconcilesBefore = await metric(port, "controller_runtime_reconcile_total");
+    const restCtlBefore = await controllerReport(port);
     ctx.log(`measuring CPU at rest for ${f["rest-s"]} s`);
     await sleep(f["rest-s"] * 1000);
     const rest = cpu.read();
     const restReconciles = (await metric(port, "controller_runtime_reconcile_total")) - reconcilesBefore;
+    const restByController = diffControllers(await controllerReport(port), restCtlBefore);
     const restWrites = diffCounts(await apiWrites(kube), restWritesBefore);
     const memAtRest = { controller: memory(controller.pid), agent: memory(agent.pid) };
     const pct = (name: string): number => (100 * (rest.cpu[name] ?? 0)) / rest.wall;
@@ -228,17 +298,19 @@ await runBench(
     }
 
     // Restart.
+    ctx.log(`floor: a plain client lists everything, then renews ${f.hosts} Leases for ${f["rest-s"]} s`);
+    const floor = await scaleFloor(ctx, f.hosts, f["rest-s"]);
+
     ctx.log("restarting the controller (SIGTERM, then a new process: full relist)");
     await controller.stop();
     const restartWritesBefore = await apiWrites(kube);
-    const objects = f.desktops + sessions + 2 * f.hosts + 1;
     const restartAt = Date.now();
     controller = startController("controller-2", { ...op, cpuProfile: false, heapSnapshots: false });
     ctx.procs.push(controller);
     await waitReadyz(port, 600_000);
     const syncedMs = Date.now() - restartAt;
-    await until("the restarted controller's queues to drain", () => drained(port, objects), 900_000, 200);
-    const convergedMs = Date.now() - restartAt - 1000; // drained() looks twice over 500 ms (+ a scrape)
+    await until("the restarted controller's queues to drain", () => drained(port), 900_000, 200);
+    const convergedMs = Date.now() - restartAt - 500; // drained() looks twice, 500 ms apart
     const restartWrites = diffCounts(await apiWrites(kube), restartWritesBefore);
     const memAfterRestart = memory(controller.pid);
     const reconcilesOnRestart = await metric(port, "controller_runtime_reconcile_total");
@@ -250,44 +322,80 @@ await runBench(
     console.log(
       `built in ${sec(Date.now() - built)}: hosts ${sec(hostsMs)}, desktops ${sec(desktopsMs)}, sessions ${sec(sessionsMs)}`,
     );
+    const ratio = (op: number, fl: number): string => (fl > 0 ? `${(op / fl).toFixed(1)}x` : "-");
+    const pctS = (v: number): string => `${v.toFixed(2)}%`;
     console.log(
       table([
-        ["figure", "value", "goal"],
+        ["figure", "operator", "floor (plain client)", "ratio", "goal"],
         [
           "controller RSS at rest",
           mib(memAtRest.controller.rss),
+          mib(floor.rss),
+          ratio(memAtRest.controller.rss, floor.rss),
           `<= 300 MiB: ${goal(memAtRest.controller.rss <= 300 * 2 ** 20)}`,
         ],
-        ["controller peak RSS (build)", mib(memAtRest.controller.hwm), ""],
+        ["controller peak RSS (build)", mib(memAtRest.controller.hwm), "", "", ""],
         [
-          "agent RSS at rest",
+          `agent RSS at rest (${f.hosts} hosts)`,
           mib(memAtRest.agent.rss),
+          mib(floor.rss),
+          ratio(memAtRest.agent.rss, floor.rss),
           `<= 300 MiB: ${goal(memAtRest.agent.rss <= 300 * 2 ** 20)}`,
         ],
-        ["agent peak RSS (build)", mib(memAtRest.agent.hwm), ""],
+        ["agent peak RSS (build)", mib(memAtRest.agent.hwm), "", "", ""],
         [
-          `controller CPU at rest (${rest.wall.toFixed(0)} s)`,
-          `${pct("controller").toFixed(2)}% of a core`,
+          `controller CPU at rest (${rest.wall.toFixed(0)} s, % of a core)`,
+          pctS(pct("controller")),
+          "0 (holds a cache)",
+          "",
           `<= 2%: ${goal(pct("controller") <= 2)}`,
         ],
-        ["agent CPU at rest", `${pct("agent").toFixed(2)}% of a core`, ""],
-        ["apiserver + etcd CPU at rest", `${(pct("apiserver") + pct("etcd")).toFixed(1)}% of a core`, ""],
+        [
+          "agent CPU at rest (% of a core)",
+          pctS(pct("agent")),
+          pctS(floor.cpuPct),
+          ratio(pct("agent"), floor.cpuPct),
+          "heartbeats cost what node leases cost",
+        ],
+        [
+          "apiserver + etcd CPU at rest",
+          pctS(pct("apiserver") + pct("etcd")),
+          pctS(floor.serverCpuPct),
+          ratio(pct("apiserver") + pct("etcd"), floor.serverCpuPct),
+          "",
+        ],
         [
           "API writes/s at rest",
           (sumCounts(restWrites) / rest.wall).toFixed(1),
-          `heartbeats alone: ${(f.hosts / 10).toFixed(0)}/s`,
+          (f.hosts / 10).toFixed(1),
+          ratio(sumCounts(restWrites) / rest.wall, f.hosts / 10),
+          "",
         ],
-        ["controller reconciles/s at rest", (restReconciles / rest.wall).toFixed(1), ""],
-        ["restart: informers synced", sec(syncedMs), ""],
-        ["restart: queues drained (converged)", sec(convergedMs), ""],
+        ["controller reconciles/s at rest", (restReconciles / rest.wall).toFixed(1), "", "", ""],
+        ["restart: informers synced", sec(syncedMs), sec(floor.listMs), ratio(syncedMs, floor.listMs), ""],
+        [
+          "restart: converged (queues drained)",
+          sec(convergedMs),
+          sec(floor.listMs),
+          ratio(convergedMs, floor.listMs),
+          "",
+        ],
         [
           "restart: reconciles / API writes",
           `${reconcilesOnRestart} / ${sumCounts(restartWrites, (k) => !k.includes("leases"))} (+leases)`,
           "",
+          "",
+          "",
         ],
-        ["controller RSS after restart", mib(memAfterRestart.rss), ""],
+        ["controller RSS after restart", mib(memAfterRestart.rss), "", "", ""],
       ]),
     );
+    console.log(
+      `floor: a plain client LISTed ${floor.objects} objects (everything the controller caches) in ${sec(floor.listMs)} ` +
+        `and held them in ${mib(floor.rss)}; renewing ${f.hosts} Leases every 10 s it used ${pctS(floor.cpuPct)} of a core`,
+    );
+    console.log("controller reconciles at rest:");
+    for (const l of formatControllerReport(restByController, rest.wall)) console.log(l);
     console.log(`load average at rest: ${restLoad}; now ${load()}`);
     console.log("API writes at rest (top):");
     for (const [k, v] of [...restWrites].slice(0, 8))
@@ -322,6 +430,8 @@ await runBench(
         writes: Object.fromEntries(restartWrites),
       },
       heap,
+      floor,
+      restByController,
     });
   },
 );

@@ -13,7 +13,14 @@ import {
   startController,
   userName,
 } from "./lib/griddesk.js";
-import { CpuMeter, memory } from "./lib/procs.js";
+import {
+  controllerReport,
+  CpuMeter,
+  diffControllers,
+  formatControllerReport,
+  freePort,
+  memory,
+} from "./lib/procs.js";
 import { ReadyWatcher } from "./lib/ready-watcher.js";
 import { runBench } from "./lib/run.js";
 import { latencies, load, mib, ms, sleep, table, until } from "./lib/stats.js";
@@ -71,6 +78,7 @@ await runBench(
       poolWorkers: f["pool-workers"],
       hostWorkers: f["host-workers"],
       agentWorkers: f["agent-workers"],
+      controllerPort: await freePort(),
     };
     const agent = startAgent(op);
     const controller = startController("controller", op);
@@ -103,14 +111,17 @@ await runBench(
       apiserver: ctx.cluster.pids.apiserver,
       etcd: ctx.cluster.pids.etcd,
     });
+    const reconcilesBefore = await controllerReport(op.controllerPort).catch(() => ({}));
     const loadAtStart = load();
     ctx.log(`operator: ${f.rate} logons/s for ${f["duration-s"]} s, logoff ${f["hold-s"]} s after Ready`);
     const logoffs: Promise<unknown>[] = [];
     let timeouts = 0;
     const progress = setInterval(() => ctx.log(`  ${watcher.readyAt.size}/${count} Ready`), 10_000);
+    const sentAt = new Map<string, number>();
     const run = await paced(count, f.rate, async (i) => {
       const u = userName("user", i);
       const sent = Date.now();
+      sentAt.set(u, sent);
       await kube.request("POST", paths.sessions(NS), sessionObject(NS, "steady", u));
       if (!(await watcher.waitFor([u], 120_000))) {
         timeouts++;
@@ -137,6 +148,10 @@ await runBench(
     watcher.stop();
     const rss = { controller: memory(controller.pid).rss, agent: memory(agent.pid).rss };
     const loadAtEnd = load();
+    const reconciles = diffControllers(
+      await controllerReport(op.controllerPort).catch(() => ({})),
+      reconcilesBefore,
+    );
     await Promise.all([controller.stop(), agent.stop()]);
 
     ctx.log(`floor (2 of 2): ${f.rate}/s for ${f["duration-s"]} s, no operator running`);
@@ -179,6 +194,10 @@ await runBench(
           .map(([k, v]) => `${k} ${((100 * v) / usage.wall).toFixed(1)}%`)
           .join(", "),
     );
+    const stages = watcher.breakdown([...sentAt.keys()], (u) => sentAt.get(u));
+    console.log("controller work queues:");
+    for (const l of formatControllerReport(reconciles)) console.log(l);
+    console.log(`where a logon's time goes (median/p99 from the stage before): ${stages}`);
     console.log(`RSS: controller ${mib(rss.controller)}, agent ${mib(rss.agent)}`);
     console.log("API writes (logons and logoffs, top):");
     for (const [k, v] of [...writes].slice(0, 12)) console.log(`  ${String(v).padStart(7)}  ${k}`);
@@ -194,6 +213,8 @@ await runBench(
       cpuSeconds: usage.cpu,
       wallSeconds: usage.wall,
       rss,
+      stages,
+      reconciles,
       writes: Object.fromEntries(writes),
     });
   },

@@ -15,7 +15,14 @@ import {
   startController,
   userName,
 } from "./lib/griddesk.js";
-import { CpuMeter, memory } from "./lib/procs.js";
+import {
+  controllerReport,
+  CpuMeter,
+  diffControllers,
+  formatControllerReport,
+  freePort,
+  memory,
+} from "./lib/procs.js";
 import { ReadyWatcher } from "./lib/ready-watcher.js";
 import { runBench } from "./lib/run.js";
 import { latencies, load, mib, ms, sec, sleep, table, until } from "./lib/stats.js";
@@ -63,6 +70,7 @@ await runBench(
       poolWorkers: f["pool-workers"],
       hostWorkers: f["host-workers"],
       agentWorkers: f["agent-workers"],
+      controllerPort: await freePort(),
     };
     const agent = startAgent(op);
     const controller = startController("controller", op);
@@ -106,6 +114,7 @@ await runBench(
       etcd: ctx.cluster.pids.etcd,
       bench: process.pid,
     });
+    const reconcilesBefore = await controllerReport(op.controllerPort).catch(() => ({}));
     const loadAtStart = load();
     ctx.log(`storm: ${N} logons at once`);
     const t0 = Date.now();
@@ -137,6 +146,10 @@ await runBench(
     const rss = { controller: memory(controller.pid).rss, agent: memory(agent.pid).rss };
     if (!complete) ctx.log(`WARNING: only ${lat.length}/${N} sessions became Ready`);
 
+    const reconciles = diffControllers(
+      await controllerReport(op.controllerPort).catch(() => ({})),
+      reconcilesBefore,
+    );
     ctx.log("stopping the operator");
     await Promise.all([controller.stop(), agent.stop()]);
 
@@ -207,6 +220,10 @@ await runBench(
         .map(([k, v]) => `${k} ${v.toFixed(1)}`)
         .join(", ");
     console.log(`CPU seconds of the floor: before ${cpuLine(floorA.cpu)}; after ${cpuLine(floorB.cpu)}`);
+    const stages = watcher.breakdown(users, (u) => sentAt.get(u));
+    console.log("controller work queues:");
+    for (const l of formatControllerReport(reconciles)) console.log(l);
+    console.log(`where a logon's time goes (median/p99 from the stage before): ${stages}`);
     console.log(`RSS after the storm: controller ${mib(rss.controller)}, agent ${mib(rss.agent)}`);
     console.log("API writes during the storm (top):");
     for (const [k, v] of [...writes].slice(0, 12)) console.log(`  ${String(v).padStart(7)}  ${k}`);
@@ -225,6 +242,8 @@ await runBench(
       cpuSeconds: usage.cpu,
       wallSeconds: usage.wall,
       rss,
+      stages,
+      reconciles,
       writes: Object.fromEntries(writes),
     });
   },

@@ -2,6 +2,7 @@
 // (hack/cluster-up.sh / cluster-down.sh), in its own directory and on its own ports.
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import { Kube, loadTarget } from "./kube.js";
@@ -27,15 +28,29 @@ export async function clusterUp(opts: {
   clientSockets: number;
   log: (msg: string) => void;
 }): Promise<Cluster> {
-  const env = { ...process.env, GRIDDESK_CLUSTER_DIR: opts.dir, GRIDDESK_PORT_BASE: String(opts.portBase) };
   const started = Date.now();
-  // A leftover from an interrupted run would be reused half-configured: start clean.
-  if (existsSync(opts.dir)) await run(path.join(repo, "hack/cluster-down.sh"), [], { env });
-  opts.log(`starting control plane in ${opts.dir} (port ${opts.portBase}; first run builds binaries)`);
-  const { stdout } = await run(path.join(repo, "hack/cluster-up.sh"), [], {
-    env,
-    maxBuffer: 16 * 2 ** 20,
-  });
+  let env: NodeJS.ProcessEnv = {};
+  let stdout = "";
+  // The ports lie in the kernel's ephemeral range (32768-60999 by default), where another
+  // process's outgoing connection may hold one (another control plane's etcd client, say):
+  // take the first base from --port-base on, in steps of 10, whose four ports are free.
+  let base = opts.portBase;
+  for (let attempt = 1; ; attempt++) {
+    base = await freePortBase(base);
+    env = { ...process.env, GRIDDESK_CLUSTER_DIR: opts.dir, GRIDDESK_PORT_BASE: String(base) };
+    // A leftover from an interrupted run would be reused half-configured: start clean.
+    if (existsSync(opts.dir)) await run(path.join(repo, "hack/cluster-down.sh"), [], { env });
+    opts.log(`starting control plane in ${opts.dir} (port ${base}; first run builds binaries)`);
+    try {
+      ({ stdout } = await run(path.join(repo, "hack/cluster-up.sh"), [], { env, maxBuffer: 16 * 2 ** 20 }));
+      break;
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test(String(err))) throw err;
+      opts.log(`a port was taken meanwhile; trying another base`);
+      await run(path.join(repo, "hack/cluster-down.sh"), [], { env });
+      base += 10;
+    }
+  }
   const m = /KUBECONFIG=(\S+)/.exec(stdout);
   if (!m?.[1]) throw new Error(`cluster-up printed no KUBECONFIG: ${stdout}`);
   const kubeconfig = m[1];
@@ -61,6 +76,24 @@ export async function clusterUp(opts: {
       await run(path.join(repo, "hack/cluster-down.sh"), [], { env });
     },
   };
+}
+
+/** Whether 127.0.0.1:port can be listened on right now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+  });
+}
+
+/** The first base from `from` on (in steps of 10) whose ports base..base+3 are all free. */
+async function freePortBase(from: number): Promise<number> {
+  for (let base = from; base < from + 200; base += 10) {
+    const free = await Promise.all([0, 1, 2, 3].map((i) => portFree(base + i)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error(`no four free ports from ${from} to ${from + 200}`);
 }
 
 /** Applies crds/ and waits until they are Established. */

@@ -1,6 +1,7 @@
 // The controller and simulated agents as real processes (`node --import tsx src/cli/main.ts`,
 // one process each, as the integration tests run them), and what /proc says about them.
 import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
 import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { repo } from "./cluster.js";
@@ -164,14 +165,85 @@ export async function servedPort(p: Proc, timeoutMs = 60_000): Promise<number> {
   throw new Error(`${p.name} never said which port it serves; log:\n${p.tail()}`);
 }
 
-/** Samples of a Prometheus text exposition, summed over label sets per metric name. */
-export async function scrape(port: number): Promise<Map<string, number>> {
+/** A TCP port free right now on 127.0.0.1 (for a process's metrics server). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+/** Samples of a Prometheus text exposition, by metric name and one label's value ("" without it). */
+export async function scrapeBy(port: number, label = ""): Promise<Map<string, Map<string, number>>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const out = new Map<string, number>();
+  const out = new Map<string, Map<string, number>>();
+  const labelRe = label ? new RegExp(`[{,]${label}="([^"]*)"`) : undefined;
   for (const line of text.split("\n")) {
     if (!line || line.startsWith("#")) continue;
     const name = line.slice(0, line.search(/[{ ]/));
-    out.set(name, (out.get(name) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
+    const key = labelRe?.exec(line)?.[1] ?? "";
+    const byLabel = out.get(name) ?? new Map<string, number>();
+    byLabel.set(key, (byLabel.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
+    out.set(name, byLabel);
   }
   return out;
+}
+
+/** Samples of a Prometheus text exposition, summed over label sets per metric name. */
+export async function scrape(port: number): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const [name, byLabel] of await scrapeBy(port))
+    out.set(
+      name,
+      [...byLabel.values()].reduce((a, b) => a + b, 0),
+    );
+  return out;
+}
+
+/** Per controller (and its queue): counters to diff between two moments. */
+export type ControllerCounters = Record<string, Record<string, number>>;
+
+export async function controllerReport(port: number): Promise<ControllerCounters> {
+  const m = await scrapeBy(port, "(?:controller|name)");
+  const get = (metric: string, c: string): number => m.get(metric)?.get(c) ?? 0;
+  const out: ControllerCounters = {};
+  for (const c of m.get("controller_runtime_reconcile_total")?.keys() ?? []) {
+    out[c] = {
+      reconciles: get("controller_runtime_reconcile_total", c),
+      errors: get("controller_runtime_reconcile_errors_total", c),
+      queueS: get("workqueue_queue_duration_seconds_sum", c),
+      queued: get("workqueue_queue_duration_seconds_count", c),
+      workS: get("controller_runtime_reconcile_time_seconds_sum", c),
+    };
+  }
+  return out;
+}
+
+/** after − before, per controller and counter. */
+export function diffControllers(after: ControllerCounters, before: ControllerCounters): ControllerCounters {
+  return Object.fromEntries(
+    Object.entries(after).map(([c, v]) => [
+      c,
+      Object.fromEntries(Object.entries(v).map(([k, n]) => [k, n - (before[c]?.[k] ?? 0)])),
+    ]),
+  );
+}
+
+/** Lines for the console: reconciles, errors, mean wait in the queue and mean reconcile time. */
+export function formatControllerReport(r: ControllerCounters, seconds?: number): string[] {
+  return Object.entries(r)
+    .filter(([, v]) => (v.reconciles ?? 0) > 0)
+    .map(([c, v]) => {
+      const n = v.reconciles ?? 0;
+      const rate = seconds ? ` (${(n / seconds).toFixed(1)}/s)` : "";
+      const wait = v.queued ? (1000 * (v.queueS ?? 0)) / v.queued : 0;
+      return (
+        `  ${c.padEnd(20)} ${String(n).padStart(7)} reconciles${rate}, ${v.errors ?? 0} errors, ` +
+        `mean wait in queue ${Math.round(wait)} ms, mean reconcile ${Math.round((1000 * (v.workS ?? 0)) / (n || 1))} ms`
+      );
+    });
 }
