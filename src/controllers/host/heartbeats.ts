@@ -24,10 +24,7 @@ export function heartbeatMatters(
 }
 
 /** The Lease informer as an event source that drops renewals of Ready hosts (see above). */
-export function heartbeatEvents(
-  leases: Informer<Lease>,
-  hosts: Informer<HostNode>,
-): EventSource<Lease> {
+export function heartbeatEvents(leases: Informer<Lease>, hosts: Informer<HostNode>): EventSource<Lease> {
   return {
     addHandler(handler: EventHandler<Lease>): () => void {
       return leases.addHandler({

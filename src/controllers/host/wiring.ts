@@ -6,7 +6,11 @@ import type { ControllerContext } from "../context.js";
 import { Resources, hostOfLease } from "../shared/resources.js";
 import { hostChangeMatters } from "../watches.js";
 import { BY_NODE_NAME, NodeMirrorReconciler, nodeNameIndexer, type NodeObject } from "./node-mirror.js";
+import { heartbeatEvents } from "./heartbeats.js";
 import { HostReconciler } from "./reconciler.js";
+
+/** How long desktop changes gather before their host is reconciled (see the watch below). */
+const HOST_ROLLUP_MS = 1_000;
 
 export function addHostControllers(
   manager: Manager,
@@ -17,8 +21,12 @@ export function addHostControllers(
   const { informers } = ctx;
   const hosts = manager.addController({ name: "hostnode", reconciler: new HostReconciler(ctx), workers });
   hosts.watch(informers.hosts);
-  hosts.watch(informers.desktops, (d) => (d.spec.hostRef ? [{ name: d.spec.hostRef }] : []));
-  hosts.watch(informers.leases, (l) => {
+  // A host's allocation is a roll-up of its desktops: a burst of desktop changes (a logon
+  // storm) makes one reconcile and one status write per host per window, not one per change.
+  hosts.watch(informers.desktops, (d) => (d.spec.hostRef ? [{ name: d.spec.hostRef }] : []), {
+    coalesceMs: HOST_ROLLUP_MS,
+  });
+  hosts.watch(heartbeatEvents(informers.leases, informers.hosts), (l) => {
     const host = hostOfLease(l.metadata.name);
     return host ? [{ name: host }] : [];
   });
