@@ -32,9 +32,20 @@ interface Seen {
 }
 
 const MAX_REMEMBERED = 4096;
+/**
+ * Events are written in the background, a few at a time, as client-go's broadcaster writes
+ * them from one goroutine: a burst of them (a logon storm makes several per logon) then waits
+ * its turn instead of competing with the writes a user is waiting for.
+ */
+const IN_FLIGHT = 2;
+/** Beyond this many waiting, new events are dropped (client-go's broadcaster queues 1000). */
+const MAX_QUEUED = 4096;
 
 export class EventRecorder implements EventSink {
   private readonly seen = new Map<string, Seen>();
+  private readonly queue: (() => Promise<void>)[] = [];
+  private inFlight = 0;
+  private dropped = 0;
 
   constructor(
     private readonly rest: RestClient,
@@ -47,15 +58,41 @@ export class EventRecorder implements EventSink {
 
   /** Fire and forget: an event that cannot be written is logged, never fails a reconcile. */
   event(obj: EventTarget, type: EventType, reason: string, message: string): void {
-    void this.record(obj, type, reason, message).catch((err: unknown) =>
-      this.log.warn({ err: String(err), reason }, "could not write event"),
+    if (this.queue.length >= MAX_QUEUED) {
+      if (this.dropped++ % 1000 === 0)
+        this.log.warn({ dropped: this.dropped, reason }, "event queue full; dropping events");
+      return;
+    }
+    const at = this.clock.now();
+    this.queue.push(() =>
+      this.record(obj, type, reason, message, at).catch((err: unknown) =>
+        this.log.warn({ err: String(err), reason }, "could not write event"),
+      ),
     );
+    this.pump();
   }
 
-  private async record(obj: EventTarget, type: EventType, reason: string, message: string): Promise<void> {
+  private pump(): void {
+    while (this.inFlight < IN_FLIGHT && this.queue.length > 0) {
+      const next = this.queue.shift() as () => Promise<void>;
+      this.inFlight++;
+      void next().finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async record(
+    obj: EventTarget,
+    type: EventType,
+    reason: string,
+    message: string,
+    at: number,
+  ): Promise<void> {
     const namespace = obj.metadata.namespace ?? this.clusterScopedNamespace;
     const key = [obj.metadata.uid, type, reason, message].join("\u0000");
-    const now = new Date(this.clock.now()).toISOString();
+    const now = new Date(at).toISOString();
     const prior = this.seen.get(key);
     if (prior) {
       prior.count++;
