@@ -4,6 +4,7 @@ import { isConditionTrue } from "../api/conditions.js";
 import type { Condition, DesktopPool, HostNode } from "../api/types.generated.js";
 import { Resources } from "../controllers/shared/resources.js";
 import { ObjectClient, RestClient } from "../runtime/index.js";
+import { parseBytes } from "../scheduler/index.js";
 import { loadKubeConfig } from "./kubeconfig.js";
 
 export function statusCommand(): Command {
@@ -47,7 +48,7 @@ export function renderHosts(hosts: readonly HostNode[]): string {
     h.spec.hypervisor.type,
     h.status?.facts?.cpuModel ?? "",
     `${h.status?.allocated?.cpu ?? 0}/${h.status?.allocatable?.cpu ?? "?"}`,
-    `${h.status?.allocated?.memory ?? 0}/${h.status?.allocatable?.memory ?? "?"}`,
+    `${readableBytes(h.status?.allocated?.memory ?? 0)}/${readableBytes(h.status?.allocatable?.memory)}`,
     String(h.status?.allocated?.desktops ?? 0),
     String(h.status?.allocated?.sessions ?? 0),
     hostStateText(h),
@@ -57,6 +58,25 @@ export function renderHosts(hosts: readonly HostNode[]): string {
     ["HOST", "HYPERVISOR", "CPU MODEL", "CPU", "MEMORY", "DESKTOPS", "SESSIONS", "STATE", "READY"],
     rows,
   );
+}
+
+/** A memory quantity rounded for a table: 12805920Ki reads 12.2Gi; whole units stay as they are. */
+export function readableBytes(quantity: string | number | undefined): string {
+  if (quantity === undefined) return "?";
+  let bytes: number;
+  try {
+    bytes = parseBytes(quantity);
+  } catch {
+    return String(quantity);
+  }
+  for (const [suffix, size] of [
+    ["Ti", 2 ** 40],
+    ["Gi", 2 ** 30],
+    ["Mi", 2 ** 20],
+    ["Ki", 2 ** 10],
+  ] as const)
+    if (bytes >= size) return `${Math.round((bytes / size) * 10) / 10}${suffix}`;
+  return String(bytes);
 }
 
 /** Cordon and drain as one word: a requested drain shows its phase (Pending: waiting for budget). */

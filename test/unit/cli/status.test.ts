@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import type { HostNode } from "../../../src/api/types.generated.js";
-import { renderHosts } from "../../../src/cli/status.js";
+import { readableBytes, renderHosts } from "../../../src/cli/status.js";
 
 const host = (name: string, spec: Partial<HostNode["spec"]>, phase?: string): HostNode =>
   ({
@@ -39,5 +39,16 @@ describe("griddesk status: hosts", () => {
       "ForcingLogoff",
       "Drained",
     ]);
+  });
+});
+
+describe("readable memory", () => {
+  it("rounds to one decimal in the largest unit and keeps whole units", () => {
+    expect(readableBytes("12805920Ki")).toBe("12.2Gi");
+    expect(readableBytes("48Gi")).toBe("48Gi");
+    expect(readableBytes("192Mi")).toBe("192Mi");
+    expect(readableBytes(0)).toBe("0");
+    expect(readableBytes(undefined)).toBe("?");
+    expect(readableBytes("lots")).toBe("lots");
   });
 });
