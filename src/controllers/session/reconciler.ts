@@ -37,6 +37,19 @@ export class SessionReconciler implements Reconciler {
   /** Desktops this process is binding right now, so concurrent workers pick different ones. */
   private readonly claimed = new Set<string>();
   /**
+   * Desktops this process bound (or found changed), by key, with the resourceVersion of the
+   * cached copy it tried: while the cache still shows that version it is behind, and the
+   * desktop is not free whatever it says. In a storm the cache lags the binds by a moment;
+   * without this, workers kept trying desktops bound a moment ago, each a refused write.
+   */
+  private readonly spent = new Map<string, string>();
+  /**
+   * Sessions this process wrote, by key, with the resourceVersion the write replaced. A pass
+   * that finds that version in the cache would act on a copy older than its own last write
+   * (and write the same again): it is skipped, since the write's own event is on its way.
+   */
+  private readonly superseded = new Map<string, string>();
+  /**
    * readyAt this process wrote, by session uid: a reconcile on a cache that has not yet seen
    * that write must neither move readyAt nor announce the session twice.
    */
@@ -45,18 +58,22 @@ export class SessionReconciler implements Reconciler {
   constructor(private readonly ctx: ControllerContext) {}
 
   async reconcile(req: Request, rc: ReconcileContext): Promise<Result> {
-    let session = this.ctx.informers.sessions.get(keyOf(req));
-    if (!session) return done();
+    const key = keyOf(req);
+    let session = this.ctx.informers.sessions.get(key);
+    if (!session) {
+      this.superseded.delete(key);
+      return done();
+    }
+    if (this.superseded.get(key) === session.metadata.resourceVersion) return done();
+    this.superseded.delete(key);
     if (session.metadata.deletionTimestamp) return this.logoff(session, rc);
     if (!hasFinalizer(session, Finalizers.SessionCleanup)) {
       try {
         // Go on with what the write returns rather than wait for its watch event: a logon
         // waits for this reconcile, and the object returned is the newest there is.
-        session = (await addFinalizer(
-          this.ctx.clients.sessions,
-          session,
-          Finalizers.SessionCleanup,
-        )) as Cached<DesktopSession>;
+        const written = await addFinalizer(this.ctx.clients.sessions, session, Finalizers.SessionCleanup);
+        this.wrote(session);
+        session = written as Cached<DesktopSession>;
       } catch (err) {
         if (isStale(err)) return done(); // the cache is behind; the newer version's event brings us back
         throw err;
@@ -154,10 +171,12 @@ export class SessionReconciler implements Reconciler {
           "Bound",
           `bound desktop ${desktop.metadata.name} on host ${desktop.spec.hostRef}`,
         );
+        this.markSpent(dk, desktop.metadata.resourceVersion);
         return bound as Cached<Desktop>;
       } catch (err) {
         if (!isStale(err) && !(err instanceof NotFoundError)) throw err;
         // Someone else bound or deleted it first: try the next one.
+        this.markSpent(dk, desktop.metadata.resourceVersion);
       } finally {
         this.claimed.delete(dk);
       }
@@ -177,12 +196,29 @@ export class SessionReconciler implements Reconciler {
           d.status?.phase !== "Failed" &&
           !drainStarted(this.ctx.informers.hosts.get(d.spec.hostRef ?? "")) &&
           (d.spec.imageHash === undefined || d.spec.imageHash === hash) &&
-          !this.claimed.has(keyOf(d.metadata)),
+          !this.claimed.has(keyOf(d.metadata)) &&
+          !this.isSpent(d),
       );
     const available = free.filter((d) => d.status?.phase === "Available");
     const group = available.length > 0 ? available : free;
     const offset = group.length > 0 ? spread(session.metadata.uid ?? session.metadata.name, group.length) : 0;
     return [...group.slice(offset), ...group.slice(0, offset)];
+  }
+
+  private markSpent(key: string, resourceVersion: string | undefined): void {
+    if (resourceVersion === undefined) return;
+    if (this.spent.size >= 100_000) this.spent.clear(); // a bound on memory; only a cache-lag guard
+    this.spent.set(key, resourceVersion);
+  }
+
+  /** Whether the cache still shows the version of `d` this process already used up. */
+  private isSpent(d: Cached<Desktop>): boolean {
+    const key = keyOf(d.metadata);
+    const rv = this.spent.get(key);
+    if (rv === undefined) return false;
+    if (rv === d.metadata.resourceVersion) return true;
+    this.spent.delete(key); // the cache has caught up
+    return false;
   }
 
   private poolExhausted(pool: Cached<DesktopPool>): boolean {
@@ -283,7 +319,14 @@ export class SessionReconciler implements Reconciler {
     const desktop = await this.boundDesktop(session);
     if (await this.release(desktop))
       rc.log.info({ desktop: desktop?.metadata.name }, "logoff: deleted desktop");
-    await removeFinalizer(this.ctx.clients.sessions, session, Finalizers.SessionCleanup);
+    try {
+      if (await removeFinalizer(this.ctx.clients.sessions, session, Finalizers.SessionCleanup))
+        this.wrote(session);
+    } catch (err) {
+      // Gone already, or changed: a pass on a cache that had not yet seen an earlier pass's
+      // write. Nothing is left to do, or the newer version's event brings us back.
+      if (!(err instanceof NotFoundError) && !isStale(err)) throw err;
+    }
     return done();
   }
 
@@ -303,7 +346,7 @@ export class SessionReconciler implements Reconciler {
     });
   }
 
-  private setStatus(
+  private async setStatus(
     session: Cached<DesktopSession>,
     fields: StatusPatch<DesktopSessionStatus>,
     conditions: [type: string, ok: boolean, reason: string, message: string][],
@@ -313,11 +356,21 @@ export class SessionReconciler implements Reconciler {
     let list = session.status?.conditions as Condition[] | undefined;
     for (const [type, ok, reason, message] of conditions)
       list = setCondition(list, { type, status: ok ? "True" : "False", reason, message }, gen, now);
-    return patchStatusIfChanged(this.ctx.clients.sessions, session, {
+    const written = await patchStatusIfChanged(this.ctx.clients.sessions, session, {
       ...fields,
       conditions: list,
       observedGeneration: gen,
     });
+    if (written) this.wrote(session);
+    return written;
+  }
+
+  /** Notes a write based on `session` (see superseded). */
+  private wrote(session: Cached<DesktopSession>): void {
+    const rv = session.metadata.resourceVersion;
+    if (rv === undefined) return;
+    if (this.superseded.size >= 100_000) this.superseded.clear(); // a bound on memory
+    this.superseded.set(keyOf(session.metadata), rv);
   }
 }
 
