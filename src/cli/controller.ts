@@ -32,7 +32,7 @@ export function controllerCommand(): Command {
     )
     .option("--no-node-mirror", "do not watch Nodes to mirror their cordon onto HostNodes (spec.nodeName)")
     .option("--pool-workers <n>", "concurrent pool reconciles", positiveInt, 2)
-    .option("--session-workers <n>", "concurrent session reconciles", positiveInt, 8)
+    .option("--session-workers <n>", "concurrent session reconciles", positiveInt, 32)
     .option("--host-workers <n>", "concurrent host reconciles", positiveInt, 4)
     .addOption(
       new Option("--log-level <level>", "log level")
