@@ -4,9 +4,11 @@
 // desktop goes at once and the pool refills on the other host, one user logs off early and the
 // other is forced off at the deadline; both QEMU domains and overlays are gone and the host is
 // Drained.
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import type { DesktopSession } from "../../src/api/types.generated.js";
 import { Resources } from "../../src/controllers/shared/resources.js";
+import { sendNotice } from "../../src/hypervisors/libvirt/notice-channel.js";
 import type { Informer } from "../../src/runtime/index.js";
 import { condition, drainRequest, hostReady, logOn, watchObjects } from "./drain-support.js";
 import { hostContents, libvirtPool, startLibvirtAgent } from "./libvirt-agents.js";
@@ -105,16 +107,19 @@ describe("drain of a libvirt host", () => {
     const idle = desktops.filter((d) => !d.spec.sessionRef);
     expect(bound).toHaveLength(2);
     const domainOf = (uid: string | undefined) => `gd-${uid}`;
-    // Both guests are up (their banner is drawn) before the drain, so they can take a notice.
+    // Both guests listen on their serial port before the drain (a guest still booting would not
+    // answer in time, and the agent does not ask twice): the test says hello first, the same way.
     const before = new Map<string, number>();
     for (const d of bound) {
-      const rows = await eventually(
-        `${d.metadata.name} drew its banner`,
-        async () => contentRows(screenshot(domainOf(d.metadata.uid))) || undefined,
+      const uid = d.metadata.uid as string;
+      await eventually(
+        `${d.metadata.name}'s guest listens for notices`,
+        () => sendNotice(path.join(storage, "notices", `${uid}.sock`), "hello from the test", 2000),
         120_000,
         1000,
       );
-      before.set(d.metadata.uid as string, rows);
+      await new Promise((r) => setTimeout(r, 500)); // let the console finish drawing the line
+      before.set(uid, contentRows(screenshot(domainOf(uid))));
     }
 
     const notified = new Map<string, number>();
