@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { systemClock, type Clock } from "./clock.js";
 import type { EventHandler } from "./informer-events.js";
+import { ConflictError } from "./errors.js";
 import { controllerLogger, reconcileLogger, silentLogger } from "./logger.js";
 import { ownObject, type MapFunc } from "./mapping.js";
 import type { ReconcileMetrics, ReconcileResult, RuntimeMetrics } from "./metrics.js";
@@ -193,6 +194,12 @@ export class Controller {
     if (isPanic(err)) {
       log.error({ err, retries }, "observed a panic in reconciler");
       return "panic";
+    }
+    if (err instanceof ConflictError) {
+      // Optimistic concurrency at work, not a fault: someone wrote the object since our cache
+      // saw it. Retried like any error, but without an error-level stack trace in the log.
+      log.info({ retries, conflict: err.message }, "object changed meanwhile; retrying");
+      return "error";
     }
     log.error({ err, retries }, "reconciler error");
     return "error";

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { Writable } from "node:stream";
 import { Controller, type EventSource } from "../../../src/runtime/controller.js";
 import type { EventHandler } from "../../../src/runtime/informer-events.js";
+import { ConflictError } from "../../../src/runtime/errors.js";
 import { createLogger } from "../../../src/runtime/logger.js";
 import { controllerOwner } from "../../../src/runtime/mapping.js";
 import { RuntimeMetrics } from "../../../src/runtime/metrics.js";
@@ -100,6 +101,21 @@ describe("Controller result handling", () => {
     expect(await count(metrics, "controller_runtime_reconcile_errors_total", { controller: "widgets" })).toBe(
       4,
     );
+  });
+
+  it("a write conflict retries like an error but logs at info, without a stack trace", async () => {
+    const { controller, calls, metrics, clock, lines } = setup(async (_r, _c, call) => {
+      if (call === 1)
+        throw new ConflictError(409, { reason: "Conflict", message: "modified" }, "PATCH widgets/a");
+      return done();
+    });
+    controller.start();
+    controller.enqueue({ namespace: "ns", name: "a" });
+    await clock.advance(10);
+    expect(calls).toHaveLength(2);
+    expect(await count(metrics, "controller_runtime_reconcile_total", { result: "error" })).toBe(1);
+    expect(lines.filter((l) => l.level === "error" || l.level === 50)).toEqual([]);
+    expect(lines.some((l) => String(l.msg).includes("object changed meanwhile"))).toBe(true);
   });
 
   it("requeue: retries with the rate limiter but is not an error", async () => {
