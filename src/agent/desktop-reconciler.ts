@@ -5,6 +5,7 @@
 // there is none) and write status once, by a resourceVersion-checked merge patch, if it changed.
 import { Finalizers, type Desktop, type DesktopStatus } from "../api/index.js";
 import type { EventSink } from "../controllers/shared/events.js";
+import { Superseded } from "../controllers/shared/superseded.js";
 import { AdapterError, type VmStatus } from "../hypervisors/index.js";
 import {
   done,
@@ -46,10 +47,15 @@ export interface DesktopReconcilerDeps {
 }
 
 export class DesktopReconciler implements Reconciler {
+  /** Desktops this agent wrote: a pass on a cache that has not seen the write is skipped. */
+  private readonly superseded = new Superseded();
+
   constructor(private readonly deps: DesktopReconcilerDeps) {}
 
   async reconcile(req: Request, ctx: ReconcileContext): Promise<Result> {
     const desktop = this.deps.desktops.get(keyOf(req));
+    if (desktop === undefined) this.superseded.forget(keyOf(req));
+    else if (this.superseded.isBehind(desktop)) return done(); // our write's event is on its way
     const hostName = desktop?.spec.hostRef;
     if (desktop === undefined || hostName === undefined || !this.deps.hosts.isOurs(hostName)) return done();
     const host = this.deps.hosts.get(hostName);
@@ -61,6 +67,7 @@ export class DesktopReconciler implements Reconciler {
     if (desktop.metadata.deletionTimestamp) return this.finalize(desktop, host);
     if (!hasFinalizer(desktop, FINALIZER)) {
       await addFinalizer(this.deps.client, desktop, FINALIZER); // its own write; the update re-queues
+      this.superseded.wrote(desktop);
       return done();
     }
     if (desktop.status?.phase === "Failed") return done(); // the pool controller replaces it
@@ -71,6 +78,7 @@ export class DesktopReconciler implements Reconciler {
     if (!hasFinalizer(desktop, FINALIZER)) return done();
     await host.adapter.destroy(desktopIdentity(desktop));
     await removeFinalizer(this.deps.client, desktop, FINALIZER);
+    this.superseded.wrote(desktop);
     this.deps.events.event(desktop, "Normal", "Destroyed", `VM and overlay removed from host ${host.name}`);
     this.deps.hostTouched(host.name);
     return done();
@@ -87,6 +95,7 @@ export class DesktopReconciler implements Reconciler {
         { metadata: { resourceVersion }, status: patch },
         { subresource: "status" },
       );
+      this.superseded.wrote(desktop);
       this.announce(desktop, status, host);
     }
     if (obs.kind !== "vm" || obs.vm.state === "failed") return done(); // Failed: the pool's turn

@@ -25,6 +25,7 @@ import type { ControllerContext } from "../context.js";
 import { addFinalizer, hasFinalizer, removeFinalizer } from "../shared/finalizers.js";
 import { Index, poolKey } from "../shared/indexes.js";
 import { patchStatusIfChanged, type StatusPatch } from "../shared/status.js";
+import { Superseded } from "../shared/superseded.js";
 import { imageHash } from "../pool/plan.js";
 import { drainStarted } from "../drain/budget.js";
 import { drainVerdict, earliest } from "../drain/session.js";
@@ -42,13 +43,9 @@ export class SessionReconciler implements Reconciler {
    * desktop is not free whatever it says. In a storm the cache lags the binds by a moment;
    * without this, workers kept trying desktops bound a moment ago, each a refused write.
    */
-  private readonly spent = new Map<string, string>();
-  /**
-   * Sessions this process wrote, by key, with the resourceVersion the write replaced. A pass
-   * that finds that version in the cache would act on a copy older than its own last write
-   * (and write the same again): it is skipped, since the write's own event is on its way.
-   */
-  private readonly superseded = new Map<string, string>();
+  private readonly spent = new Superseded();
+  /** Sessions this process wrote: a pass on a cache that has not seen the write is skipped. */
+  private readonly superseded = new Superseded();
   /**
    * readyAt this process wrote, by session uid: a reconcile on a cache that has not yet seen
    * that write must neither move readyAt nor announce the session twice.
@@ -61,18 +58,17 @@ export class SessionReconciler implements Reconciler {
     const key = keyOf(req);
     let session = this.ctx.informers.sessions.get(key);
     if (!session) {
-      this.superseded.delete(key);
+      this.superseded.forget(key);
       return done();
     }
-    if (this.superseded.get(key) === session.metadata.resourceVersion) return done();
-    this.superseded.delete(key);
+    if (this.superseded.isBehind(session)) return done();
     if (session.metadata.deletionTimestamp) return this.logoff(session, rc);
     if (!hasFinalizer(session, Finalizers.SessionCleanup)) {
       try {
         // Go on with what the write returns rather than wait for its watch event: a logon
         // waits for this reconcile, and the object returned is the newest there is.
         const written = await addFinalizer(this.ctx.clients.sessions, session, Finalizers.SessionCleanup);
-        this.wrote(session);
+        this.superseded.wrote(session);
         session = written as Cached<DesktopSession>;
       } catch (err) {
         if (isStale(err)) return done(); // the cache is behind; the newer version's event brings us back
@@ -171,12 +167,12 @@ export class SessionReconciler implements Reconciler {
           "Bound",
           `bound desktop ${desktop.metadata.name} on host ${desktop.spec.hostRef}`,
         );
-        this.markSpent(dk, desktop.metadata.resourceVersion);
+        this.spent.wrote(desktop);
         return bound as Cached<Desktop>;
       } catch (err) {
         if (!isStale(err) && !(err instanceof NotFoundError)) throw err;
         // Someone else bound or deleted it first: try the next one.
-        this.markSpent(dk, desktop.metadata.resourceVersion);
+        this.spent.wrote(desktop);
       } finally {
         this.claimed.delete(dk);
       }
@@ -197,28 +193,12 @@ export class SessionReconciler implements Reconciler {
           !drainStarted(this.ctx.informers.hosts.get(d.spec.hostRef ?? "")) &&
           (d.spec.imageHash === undefined || d.spec.imageHash === hash) &&
           !this.claimed.has(keyOf(d.metadata)) &&
-          !this.isSpent(d),
+          !this.spent.isBehind(d),
       );
     const available = free.filter((d) => d.status?.phase === "Available");
     const group = available.length > 0 ? available : free;
     const offset = group.length > 0 ? spread(session.metadata.uid ?? session.metadata.name, group.length) : 0;
     return [...group.slice(offset), ...group.slice(0, offset)];
-  }
-
-  private markSpent(key: string, resourceVersion: string | undefined): void {
-    if (resourceVersion === undefined) return;
-    if (this.spent.size >= 100_000) this.spent.clear(); // a bound on memory; only a cache-lag guard
-    this.spent.set(key, resourceVersion);
-  }
-
-  /** Whether the cache still shows the version of `d` this process already used up. */
-  private isSpent(d: Cached<Desktop>): boolean {
-    const key = keyOf(d.metadata);
-    const rv = this.spent.get(key);
-    if (rv === undefined) return false;
-    if (rv === d.metadata.resourceVersion) return true;
-    this.spent.delete(key); // the cache has caught up
-    return false;
   }
 
   private poolExhausted(pool: Cached<DesktopPool>): boolean {
@@ -321,7 +301,7 @@ export class SessionReconciler implements Reconciler {
       rc.log.info({ desktop: desktop?.metadata.name }, "logoff: deleted desktop");
     try {
       if (await removeFinalizer(this.ctx.clients.sessions, session, Finalizers.SessionCleanup))
-        this.wrote(session);
+        this.superseded.wrote(session);
     } catch (err) {
       // Gone already, or changed: a pass on a cache that had not yet seen an earlier pass's
       // write. Nothing is left to do, or the newer version's event brings us back.
@@ -361,16 +341,8 @@ export class SessionReconciler implements Reconciler {
       conditions: list,
       observedGeneration: gen,
     });
-    if (written) this.wrote(session);
+    if (written) this.superseded.wrote(session);
     return written;
-  }
-
-  /** Notes a write based on `session` (see superseded). */
-  private wrote(session: Cached<DesktopSession>): void {
-    const rv = session.metadata.resourceVersion;
-    if (rv === undefined) return;
-    if (this.superseded.size >= 100_000) this.superseded.clear(); // a bound on memory
-    this.superseded.set(keyOf(session.metadata), rv);
   }
 }
 
