@@ -58,6 +58,10 @@ const f = parseFlags(
       help: "dist: compiled JS, as deployed (memory figures); tsx: from the sources",
     },
     "port-base": { default: 46463, help: "API server port; etcd +1/+2, controller-manager +3" },
+    // One agent process stands in for the agents of all H hosts, each of which would have its
+    // own 4 workers: with 4 in all, building 10,000 desktops took over half an hour; with 64
+    // (and a test suite running beside it) heartbeats fell behind the 40 s grace period.
+    "agent-workers": { default: 16, help: "agent --workers (one agent serves every host here)" },
   },
 );
 
