@@ -260,7 +260,22 @@ await runBench(
     if (!allReady) throw new Error(`only ${watcher.readyAt.size}/${sessions} sessions became Ready`);
     ctx.log(`fleet built in ${sec(Date.now() - built)}; waiting for the controller to go quiet`);
     await until("controller queues drained", () => drained(port), 600_000, 1000);
-    await sleep(10_000);
+    // Events are written in the background, a few at a time, and the build leaves a backlog of
+    // them: at rest means that only heartbeats are written (10 s in a row without another write).
+    ctx.log("waiting until only heartbeats are written (the build's events drain)");
+    let writes = await apiWrites(kube);
+    await until(
+      "only heartbeats being written",
+      async () => {
+        await sleep(10_000);
+        const now = await apiWrites(kube);
+        const others = sumCounts(diffCounts(now, writes), (k) => !k.includes("leases"));
+        writes = now;
+        return others === 0;
+      },
+      900_000,
+      0,
+    );
 
     // At rest.
     const restWritesBefore = await apiWrites(kube);

@@ -188,6 +188,12 @@ await runBench(
     console.log(
       `\noperator p99 ${ms(o.p99)} (goal <= 250 ms: ${o.p99 <= 250 ? "met" : "not met"}); load ${loadAtStart} at start, ${loadAtEnd} at end`,
     );
+    const floorP99 = (fl(floorA).p99 + fl(floorB).p99) / 2;
+    const floorP50 = (fl(floorA).p50 + fl(floorB).p50) / 2;
+    console.log(
+      `operator / floor: p50 ${ms(o.p50)} / ${ms(floorP50)} = ${(o.p50 / floorP50).toFixed(1)}x, ` +
+        `p99 ${ms(o.p99)} / ${ms(floorP99)} = ${(o.p99 / floorP99).toFixed(1)}x (floor: mean of its two runs)`,
+    );
     console.log(
       `CPU over the run (${usage.wall.toFixed(0)} s): ` +
         Object.entries(usage.cpu)
