@@ -15,7 +15,7 @@ import { desktopIndexers, poolKey, sessionIndexers } from "./shared/indexes.js";
 import { GriddeskMetrics } from "./shared/metrics.js";
 import { ensureNamespace } from "./shared/namespace.js";
 import { Resources } from "./shared/resources.js";
-import { hostChangeMatters, waitingSessionKeys } from "./watches.js";
+import { allWaitingSessionKeys, hostChangeMatters, waitingSessionKeys } from "./watches.js";
 
 export interface ControllerOptions extends Partial<ControllerSettings> {
   kubeConfig: KubeConfig;
@@ -125,9 +125,12 @@ export async function startController(opts: ControllerOptions): Promise<Manager>
         ? waitingSessionKeys(informers, poolKey(d.metadata.namespace, d.spec.poolRef))
         : [],
   );
-  sessions.watch(informers.pools, (p) =>
-    waitingSessionKeys(informers, poolKey(p.metadata.namespace, p.metadata.name)),
-  );
+  sessions.watch(informers.pools, (p) => {
+    const key = poolKey(p.metadata.namespace, p.metadata.name);
+    return informers.pools.get(key)
+      ? waitingSessionKeys(informers, key)
+      : allWaitingSessionKeys(informers, key); // deleted: every waiter ends
+  });
 
   // Host health, allocation, cordon and drain (with its budget watches), and the Node cordon mirror.
   addHostControllers(manager, ctx, { workers: w.hosts ?? 4, nodeMirror: opts.nodeMirror ?? true });
