@@ -23,9 +23,9 @@ import {
 import {
   createTestNamespace,
   deleteNamespace,
+  eventsWhen,
   eventually,
   installCrds,
-  mustKubectl,
 } from "./support/cluster.js";
 import {
   clients,
@@ -49,6 +49,8 @@ const watches: Informer<DesktopSession>[] = [];
 let ns = "";
 let sys = "";
 
+/** Lines of kubectl output. */
+const count = (out: string) => out.trim().split("\n").filter(Boolean).length;
 const live = async () =>
   (await c.sessions.list({ namespace: ns })).filter((s) => !s.metadata.deletionTimestamp);
 const fail = (err: unknown) => {
@@ -128,17 +130,7 @@ describe("drain with a deadline", () => {
       expect(s.status?.notice?.message).toContain("Host maintenance: please save your work.");
       expect(s.status?.notice?.message).toContain(deadline);
     }
-    const events = await mustKubectl([
-      "get",
-      "events",
-      "-n",
-      ns,
-      "--field-selector",
-      "reason=DrainNotice",
-      "-o",
-      "name",
-    ]);
-    expect(events.trim().split("\n").length).toBeGreaterThanOrEqual(20);
+    await eventsWhen(ns, "reason=DrainNotice", "name", (out) => count(out) >= 20);
 
     // Idle desktops go at once; the pool refills its buffer on B.
     await eventually("idle desktops deleted", async () => {
@@ -197,17 +189,12 @@ describe("drain with a deadline", () => {
     expect(drained.status?.drain).toMatchObject({ phase: "Drained", sessionsLeft: 0, deadline });
     expect(condition(drained, "Schedulable")?.status).toBe("False");
     expect((await c.desktops.list({ namespace: ns })).filter((d) => d.spec.hostRef === A)).toEqual([]);
-    const hostEvents = await mustKubectl([
-      "get",
-      "events",
-      "-n",
+    await eventsWhen(
       "default",
-      "--field-selector",
       `involvedObject.name=${A}`,
-      "-o",
       "jsonpath={range .items[*]}{.reason} {end}",
-    ]);
-    for (const reason of ["DrainStarted", "ForcingLogoff", "Drained"]) expect(hostEvents).toContain(reason);
+      (out) => ["DrainStarted", "ForcingLogoff", "Drained"].every((reason) => out.includes(reason)),
+    );
   });
 
   it("withdrawing a drain restores the host as it was and tells users it is called off", async () => {
@@ -252,16 +239,6 @@ describe("drain with a deadline", () => {
     await abortOn(true);
     await new Promise((r) => setTimeout(r, 2000));
     expect((await mine()).map((s) => s.status?.phase)).toEqual(["Ready", "Ready", "Ready"]);
-    const cancelled = await mustKubectl([
-      "get",
-      "events",
-      "-n",
-      ns,
-      "--field-selector",
-      "reason=DrainCancelled",
-      "-o",
-      "name",
-    ]);
-    expect(cancelled.trim().split("\n").length).toBeGreaterThanOrEqual(3);
+    await eventsWhen(ns, "reason=DrainCancelled", "name", (out) => count(out) >= 3);
   });
 });

@@ -8,6 +8,7 @@ import { griddeskCli } from "./drain-support.js";
 import {
   createTestNamespace,
   deleteNamespace,
+  eventsWhen,
   eventually,
   installCrds,
   mustKubectl,
@@ -67,17 +68,12 @@ describe("Node cordon mirror", () => {
       },
       60_000,
     );
-    const events = await mustKubectl([
-      "get",
-      "events",
-      "-n",
+    await eventsWhen(
       "default",
-      "--field-selector",
       `involvedObject.name=${host},reason=Cordoned`,
-      "-o",
       "name",
-    ]);
-    expect(events.trim()).not.toBe("");
+      (out) => out.trim() !== "",
+    );
 
     await mustKubectl(["uncordon", node]);
     await eventually("mirrored uncordon", async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import {
   createTestNamespace,
   deleteNamespace,
+  eventsWhen,
   eventually,
   installCrds,
   mustKubectl,
@@ -73,17 +74,7 @@ describe("logon and logoff", () => {
     expect(desktop.spec.sessionRef?.uid).toBe(ready.metadata.uid);
     expect(desktop.status?.phase).toBe("InUse");
 
-    const events = await mustKubectl([
-      "get",
-      "events",
-      "-n",
-      ns,
-      "--field-selector",
-      "involvedObject.name=alice",
-      "-o",
-      "name",
-    ]);
-    expect(events.trim()).not.toBe("");
+    await eventsWhen(ns, "involvedObject.name=alice", "name", (out) => out.trim() !== "");
 
     await c.sessions.delete({ namespace: ns, name: "alice" });
     await eventually(

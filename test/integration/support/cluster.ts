@@ -46,6 +46,30 @@ export async function mustKubectl(args: string[], input?: string): Promise<strin
   return r.stdout;
 }
 
+/**
+ * `kubectl get events -o OUTPUT` once `accept` holds for its output. Events are written in the
+ * background (as client-go's recorder does), so they follow the change that caused them.
+ */
+export async function eventsWhen(
+  namespace: string,
+  fieldSelector: string,
+  output: string,
+  accept: (out: string) => boolean,
+  timeoutMs = 15_000,
+): Promise<string> {
+  let last = "";
+  const args = ["get", "events", "-n", namespace, "--field-selector", fieldSelector, "-o", output];
+  await eventually(
+    `Events ${fieldSelector} in ${namespace}`,
+    async () => accept((last = await mustKubectl(args))),
+    timeoutMs,
+    250,
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}; last seen: ${last || "none"}`);
+  });
+  return last;
+}
+
 /** Creates a namespace with a random suffix; returns its name. */
 export async function createTestNamespace(prefix: string): Promise<string> {
   const name = `${prefix}-${randomBytes(3).toString("hex")}`;
