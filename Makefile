@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH)
 
-.PHONY: help deps k8s-binaries helm-binary cluster-up cluster-down generate verify build test test-unit test-integration run clean
+.PHONY: help deps k8s-binaries helm-binary cluster-up cluster-down generate verify build test test-unit test-integration run clean bench bench-storm bench-steady bench-scale bench-drain bench-libvirt
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -41,6 +41,23 @@ test: deps ## everything CI runs: verify, unit tests, integration tests on a rea
 
 run: deps build ## local control plane + CRDs + examples + controller and agent
 	@hack/run.sh
+
+bench-storm: deps ## benchmark: 1,000 logons at once on 100 hosts, against the API server's floor
+	npm run bench:storm
+
+bench-steady: deps ## benchmark: 20 logons/s for 60 s with logoffs, against the floor
+	npm run bench:steady
+
+bench-scale: deps ## benchmark: 10,000 desktops and sessions on 1,000 hosts: memory, CPU at rest, restart
+	npm run bench:scale
+
+bench-drain: deps ## benchmark: the timeline of a deadline drain of 20 sessions
+	npm run bench:drain
+
+bench-libvirt: deps ## benchmark: Desktop created → Available on libvirt vs the same qemu-img + virsh by hand (root)
+	hack/libvirt-up.sh && npm run bench:libvirt
+
+bench: bench-storm bench-steady bench-scale ## the three fleet benchmarks
 
 clean: cluster-down ## remove build output and local state
 	rm -rf dist .griddesk
