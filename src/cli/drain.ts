@@ -7,7 +7,7 @@ import type { DrainRequest } from "../api/types.generated.js";
 import { parseDuration } from "../controllers/session/timeouts.js";
 import { waitForDrains } from "./drain-wait.js";
 import { hostClient, targetHosts } from "./hosts.js";
-import { seconds } from "./parse.js";
+import { seconds, secondsOption } from "./parse.js";
 
 export const DEFAULT_MESSAGE = "This host is going into maintenance. Please save your work and log off.";
 
@@ -61,7 +61,7 @@ export function drainCommand(): Command {
     .option("--wait", "follow the drains live until every host is drained")
     .option("--exec <command>", "as each host drains, run this (GRIDDESK_HOST is set), then return the host")
     .option("--timeout <seconds>", "with --wait: give up after this long", seconds)
-    .option("--interval <seconds>", "with --wait: refresh this often (default 1)", seconds)
+    .addOption(secondsOption("--interval <seconds>", "with --wait: refresh this often", 1))
     .option("--abort", "withdraw the drain requests instead (users are told it is called off)")
     .option("--kubeconfig <path>", "kubeconfig file")
     .action(async (names: string[], o) => {
@@ -76,7 +76,7 @@ export function drainCommand(): Command {
       const code = await waitForDrains(
         client,
         hosts.map((h) => h.metadata.name),
-        { exec: o.exec, intervalMs: o.interval ?? 1000, timeoutMs: o.timeout, out: process.stdout },
+        { exec: o.exec, intervalMs: o.interval, timeoutMs: o.timeout, out: process.stdout },
       );
       process.exitCode = code;
     });

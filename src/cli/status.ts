@@ -4,6 +4,7 @@ import { isConditionTrue } from "../api/conditions.js";
 import type { Condition, DesktopPool, HostNode } from "../api/types.generated.js";
 import { Resources } from "../controllers/shared/resources.js";
 import { ObjectClient, RestClient } from "../runtime/index.js";
+import { formatBytesRounded } from "../controllers/shared/format.js";
 import { parseBytes } from "../scheduler/index.js";
 import { loadKubeConfig } from "./kubeconfig.js";
 
@@ -69,14 +70,7 @@ export function readableBytes(quantity: string | number | undefined): string {
   } catch {
     return String(quantity);
   }
-  for (const [suffix, size] of [
-    ["Ti", 2 ** 40],
-    ["Gi", 2 ** 30],
-    ["Mi", 2 ** 20],
-    ["Ki", 2 ** 10],
-  ] as const)
-    if (bytes >= size) return `${Math.round((bytes / size) * 10) / 10}${suffix}`;
-  return String(bytes);
+  return formatBytesRounded(bytes);
 }
 
 /** Cordon and drain as one word: a requested drain shows its phase (Pending: waiting for budget). */

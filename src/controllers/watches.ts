@@ -20,23 +20,14 @@ export function waitingSessionKeys(
   },
   poolKey: string,
 ): Request[] {
-  const waiting = informers.sessions
-    .byIndex(Index.Pool, poolKey)
-    .filter(
-      (s) =>
-        !s.metadata.deletionTimestamp &&
-        !s.status?.desktopRef &&
-        (!s.status?.phase || s.status.phase === "Pending"),
-    );
+  const waiting = waitingSessions(informers, poolKey);
   if (waiting.length === 0) return [];
   const free = informers.desktops
     .byIndex(Index.Pool, poolKey)
     .filter(
       (d) => !d.metadata.deletionTimestamp && !d.spec.sessionRef && d.status?.phase === "Available",
     ).length;
-  return oldestFirst(waiting)
-    .slice(0, free)
-    .map((s) => ({ namespace: s.metadata.namespace, name: s.metadata.name }));
+  return requests(oldestFirst(waiting).slice(0, free));
 }
 
 /** Every session of a pool still waiting (the pool is gone: each must learn it). */
@@ -44,11 +35,25 @@ export function allWaitingSessionKeys(
   informers: { sessions: Pick<Informer<DesktopSession>, "byIndex"> },
   poolKey: string,
 ): Request[] {
+  return requests(waitingSessions(informers, poolKey));
+}
+
+function waitingSessions(
+  informers: { sessions: Pick<Informer<DesktopSession>, "byIndex"> },
+  poolKey: string,
+): Cached<DesktopSession>[] {
   return informers.sessions
     .byIndex(Index.Pool, poolKey)
-    .filter((s) => !s.metadata.deletionTimestamp && !s.status?.desktopRef)
-    .map((s) => ({ namespace: s.metadata.namespace, name: s.metadata.name }));
+    .filter(
+      (s) =>
+        !s.metadata.deletionTimestamp &&
+        !s.status?.desktopRef &&
+        (!s.status?.phase || s.status.phase === "Pending"),
+    );
 }
+
+const requests = (sessions: Cached<DesktopSession>[]): Request[] =>
+  sessions.map((s) => ({ namespace: s.metadata.namespace, name: s.metadata.name }));
 
 function oldestFirst<T extends Cached<DesktopSession>>(sessions: T[]): T[] {
   const created = (s: T) => s.metadata.creationTimestamp ?? "";

@@ -1,8 +1,9 @@
 // What a user on a draining host is told, and when (pure). A notice goes out when the drain
 // starts, then reminders at half time, with a tenth of the grace period left and one minute
-// before the deadline (when that is a separate moment, and never with less than 10 s left). A notice is a function of the drain
-// and the stage it is in, never of the moment it was computed, so writing it is idempotent:
-// the host reconciler compares it with the session's status.notice and writes only changes.
+// before the deadline (when that is a separate moment, and never with less than 10 s left). A
+// notice is a function of the drain and the stage it is in, never of the moment it was
+// computed, so writing it is idempotent: the host reconciler compares it with the session's
+// status.notice and writes only changes.
 import { toKubeTime } from "../../api/time.js";
 import type { DrainRequest, SessionNotice } from "../../api/types.generated.js";
 import type { DeepReadonly } from "../../runtime/index.js";

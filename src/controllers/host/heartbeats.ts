@@ -4,6 +4,7 @@
 // every renewal instead cost one reconcile per host per renew interval (100/s for 1,000 hosts
 // renewing every 10 s) with nothing to do. Kubernetes' node lifecycle controller likewise
 // checks node leases on a period rather than on each renewal.
+import { HostNodeConditions, isConditionTrue } from "../../api/conditions.js";
 import type { HostNode } from "../../api/types.generated.js";
 import type { Cached, EventHandler, EventSource, Informer, KubeObject } from "../../runtime/index.js";
 import type { LeaseSpec } from "../context.js";
@@ -19,8 +20,7 @@ export function heartbeatMatters(
 ): boolean {
   if (o.spec?.holderIdentity !== n.spec?.holderIdentity) return true;
   if (o.spec?.leaseDurationSeconds !== n.spec?.leaseDurationSeconds) return true;
-  const ready = host?.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
-  return !ready; // a renewal brings a host that is not Ready back
+  return !isConditionTrue(host?.status?.conditions, HostNodeConditions.Ready); // a renewal brings a host that is not Ready back
 }
 
 /** The Lease informer as an event source that drops renewals of Ready hosts (see above). */

@@ -1,6 +1,6 @@
 // The libvirt domain of a desktop, as pure functions: its XML (type qemu, the overlay as vda,
-// optional direct kernel boot, VNC on the configured address, the serial port for notices) and the griddesk metadata element
-// that names its Desktop, written at creation and read back by `list` after any restart.
+// optional direct kernel boot, VNC on the configured address, the serial port for notices) and
+// the griddesk metadata element that names its Desktop, written at creation and read back by `list` after any restart.
 import type { DesktopIdentity, Firmware, VmResources } from "../adapter.js";
 
 export const METADATA_NS = "https://griddesk.io/xmlns/desktop/v1";
