@@ -36,6 +36,16 @@ getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
 getent passwd libvirt-qemu >/dev/null ||
   useradd --system --gid libvirt-qemu --no-create-home --home-dir /var/lib/libvirt --shell /usr/sbin/nologin libvirt-qemu
 mkdir -p /var/log/libvirt /run/libvirt /var/lib/libvirt/images /var/cache/libvirt
+# What udev and Debian's packages would do for /dev/kvm: group kvm, mode 0660, the QEMU user in
+# that group. Without it, on a machine whose /dev/kvm is root-only, libvirtd probes QEMU as root
+# (KVM found), then finds /dev/kvm closed to the QEMU user, calls its capability cache stale and
+# probes again on every call: `virsh create` never returns. Domains stay type='qemu' (TCG) either
+# way, so a /dev/kvm that does not really work is never used.
+if [ -c /dev/kvm ]; then
+  getent group kvm >/dev/null || groupadd --system kvm
+  chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
+  id -nG libvirt-qemu | grep -qw kvm || usermod -a -G kvm libvirt-qemu
+fi
 
 answers() { timeout 5 "$@" virsh -q -c qemu:///system version >/dev/null 2>&1; }
 wait_for() {

@@ -42,13 +42,17 @@ export function startGriddesk(name: string, args: string[]): GriddeskProcess {
       await exited;
     },
     tail(lines = 30) {
-      try {
-        return readFileSync(logFile, "utf8").split("\n").slice(-lines).join("\n");
-      } catch {
-        return "";
-      }
+      return readLog(logFile).split("\n").slice(-lines).join("\n");
     },
   };
+}
+
+function readLog(logFile: string): string {
+  try {
+    return readFileSync(logFile, "utf8");
+  } catch {
+    return "";
+  }
 }
 
 /** Stops every process still running (for afterAll). */
@@ -56,11 +60,14 @@ export async function stopAll(procs: readonly (GriddeskProcess | undefined)[]): 
   await Promise.all(procs.map((p) => p?.kill("SIGKILL")));
 }
 
-/** The port a griddesk process serves /metrics on, from its "serving" log line. */
+/**
+ * The port a griddesk process serves /metrics on, from its "serving" log line. The whole log is
+ * read: that line comes early, and a busy process soon logs hundreds of lines after it.
+ */
 export async function servedPort(proc: GriddeskProcess, timeoutMs = 30_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const m = /"port":(\d+)/.exec(proc.tail(200));
+    const m = /"port":(\d+)/.exec(readLog(proc.logFile));
     if (m) return Number(m[1]);
     await new Promise((r) => setTimeout(r, 100));
   }
