@@ -5,6 +5,7 @@ import { hostname } from "node:os";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { libvirtAgentSetup, runAgent, simulatedAgentSetup, type AgentHost } from "../agent/index.js";
 import { AdapterRegistry, HYPERVISOR_TYPES, type HypervisorType } from "../hypervisors/index.js";
+import { DOMAIN_TYPES } from "../hypervisors/libvirt/index.js";
 import { SIMULATED_PROFILES, type SimulatedProfile } from "../hypervisors/simulated/index.js";
 import { createLogger, type Logger } from "../runtime/index.js";
 import { loadKubeConfig, parseBindAddress } from "./kubeconfig.js";
@@ -93,6 +94,7 @@ async function adapters(o: Flags, log: Logger): Promise<{ registry: AdapterRegis
       vncListen: o.vncListen as string | undefined,
       endpointHost: o.endpointHost as string | undefined,
       imageCacheMinFreeBytes: o.imageCacheMinFree as number | undefined,
+      domainType: o.domainType as string | undefined,
     });
   }
   // Real adapters register here as they are built; until then runAgent refuses the type.
@@ -139,6 +141,12 @@ export function agentCommand(): Command {
       "--image-cache-min-free <bytes>",
       "libvirt: evict unused cached images while free disk is below this (e.g. 20Gi; default 2Gi)",
       quantityBytes,
+    )
+    .addOption(
+      new Option(
+        "--domain-type <type>",
+        "libvirt: kvm (hardware virtualisation; needs a usable /dev/kvm) or qemu (TCG emulation; default)",
+      ).choices(DOMAIN_TYPES),
     )
     .option("--simulated-hosts <n>", "simulated: serve n hosts named <prefix><n>", positiveInt)
     .option("--host-prefix <prefix>", "simulated: prefix of generated host names", "sim-")

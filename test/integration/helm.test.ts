@@ -198,10 +198,14 @@ describe("helm lint", () => {
     );
 
     // Wrong types and values outside an enum are refused too.
-    const typed = await helm(["lint", chartDir, "--set", "replicas=two", "--set", "logLevel=verbose"]);
+    const typed = await helm([
+      ...["lint", chartDir, "--set", "replicas=two", "--set", "logLevel=verbose"],
+      ...["--set", "agent.domainType=xen"],
+    ]);
     expect(typed.code).not.toBe(0);
     expect(typed.stdout + typed.stderr).toMatch(/\/replicas/);
     expect(typed.stdout + typed.stderr).toMatch(/\/logLevel/);
+    expect(typed.stdout + typed.stderr).toMatch(/\/agent\/domainType/);
   });
 });
 
@@ -429,6 +433,7 @@ describe("Pod Security", () => {
     expect({ code: admitted.code, stderr: admitted.stderr }).toEqual({ code: 0, stderr: "" });
     const c = podTemplate(one(inPrivileged, "DaemonSet", "agent")).spec.containers[0] as { args: string[] };
     expect(c.args).toContain("--adapter=libvirt");
+    expect(c.args).toContain("--domain-type=kvm");
   });
 });
 

@@ -15,6 +15,8 @@ export interface LibvirtAgentOptions {
   readonly vncListen?: string;
   readonly endpointHost?: string;
   readonly imageCacheMinFreeBytes?: number;
+  /** `qemu` (TCG) or `kvm`; see LibvirtHostConfig.domainType. */
+  readonly domainType?: string;
   readonly clock?: Clock;
 }
 
@@ -34,6 +36,7 @@ export function libvirtAgentSetup(opts: LibvirtAgentOptions): LibvirtAgentSetup 
   if (opts.vncListen !== undefined) shared.vncListen = opts.vncListen;
   if (opts.endpointHost !== undefined) shared.endpointHost = opts.endpointHost;
   if (opts.imageCacheMinFreeBytes !== undefined) shared.imageCacheMinFreeBytes = opts.imageCacheMinFreeBytes;
+  if (opts.domainType !== undefined) shared.domainType = opts.domainType;
   const hosts = opts.hosts.map((name) => {
     const storagePath =
       opts.storagePath === undefined

@@ -19,7 +19,12 @@ export interface LibvirtHostConfig {
   readonly imageRetryAfterMs: number;
   /** Timeout of one virsh or qemu-img call. */
   readonly commandTimeoutMs: number;
+  /** libvirt domain type: `kvm` (hardware virtualisation) or `qemu` (TCG, no /dev/kvm needed). */
+  readonly domainType: DomainType;
 }
+
+export const DOMAIN_TYPES = ["qemu", "kvm"] as const;
+export type DomainType = (typeof DOMAIN_TYPES)[number];
 
 const GiB = 1024 ** 3;
 const KNOWN = [
@@ -31,6 +36,7 @@ const KNOWN = [
   "imageCacheMinFreeBytes",
   "imageRetryAfterMs",
   "commandTimeoutMs",
+  "domainType",
 ];
 
 function bad(field: string, problem: string): never {
@@ -48,6 +54,18 @@ function num(s: Record<string, unknown>, field: string, fallback: number, min: n
   if (typeof value !== "number" || !Number.isFinite(value) || value < min)
     bad(field, `must be a number >= ${min}, got ${JSON.stringify(value)}`);
   return value;
+}
+
+function oneOf<T extends string>(
+  s: Record<string, unknown>,
+  field: string,
+  fallback: T,
+  allowed: readonly T[],
+): T {
+  const value = s[field] ?? fallback;
+  if (!allowed.includes(value as T))
+    bad(field, `must be one of ${allowed.join(", ")}, got ${JSON.stringify(value)}`);
+  return value as T;
 }
 
 export function parseLibvirtConfig(
@@ -68,5 +86,6 @@ export function parseLibvirtConfig(
     imageCacheMinFreeBytes: num(s, "imageCacheMinFreeBytes", 2 * GiB, 0),
     imageRetryAfterMs: num(s, "imageRetryAfterMs", 30_000, 0),
     commandTimeoutMs: num(s, "commandTimeoutMs", 60_000, 1000),
+    domainType: oneOf(s, "domainType", "qemu", DOMAIN_TYPES),
   };
 }

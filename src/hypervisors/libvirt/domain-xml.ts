@@ -2,6 +2,7 @@
 // optional direct kernel boot, VNC on the configured address, the serial port for notices) and
 // the griddesk metadata element that names its Desktop, written at creation and read back by `list` after any restart.
 import type { DesktopIdentity, Firmware, VmResources } from "../adapter.js";
+import type { DomainType } from "./config.js";
 
 export const METADATA_NS = "https://griddesk.io/xmlns/desktop/v1";
 const PREFIX = "gd-";
@@ -23,6 +24,8 @@ export interface DomainOwner {
 export interface DomainSpec extends DomainOwner {
   readonly overlay: string;
   readonly vncListen: string;
+  /** `qemu` (TCG, the default) or `kvm`. */
+  readonly domainType?: DomainType;
   readonly firmware?: Firmware;
   /** Local paths of the kernel and initrd. */
   readonly boot?: KernelBoot;
@@ -70,7 +73,7 @@ export function domainXml(d: DomainSpec): string {
       ]
     : ["    <boot dev='hd'/>"];
   return [
-    `<domain type='qemu'>`,
+    `<domain type='${d.domainType ?? "qemu"}'>`,
     `  <name>${domainName(d.id.uid)}</name>`,
     `  <title>${e(`${d.id.namespace}/${d.id.name}`)}</title>`,
     `  <metadata>${metadataXml(d)}</metadata>`,

@@ -8,7 +8,7 @@ import { parseLibvirtConfig } from "./config.js";
 import { HostStorage } from "./storage.js";
 
 export { LibvirtAdapter, type LibvirtAdapterOptions } from "./adapter.js";
-export { parseLibvirtConfig, type LibvirtHostConfig } from "./config.js";
+export { DOMAIN_TYPES, parseLibvirtConfig, type DomainType, type LibvirtHostConfig } from "./config.js";
 export { domainName, domainXml, METADATA_NS, parseDomainOwner, type KernelBoot } from "./domain-xml.js";
 export { LIBVIRT_ADAPTER_VERSION } from "./probe.js";
 export { HostStorage } from "./storage.js";

@@ -111,6 +111,7 @@ export class Provisioner {
     const xml = domainXml({
       ...d,
       vncListen: this.deps.config.vncListen,
+      domainType: this.deps.config.domainType,
       noticeSocket: this.deps.storage.noticeSocket(d.id.uid),
       ...(d.image.firmware ? { firmware: d.image.firmware } : {}),
       ...(d.boot ? { boot: d.boot } : {}),

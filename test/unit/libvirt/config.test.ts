@@ -8,7 +8,9 @@ describe("parseLibvirtConfig", () => {
       storagePath: "/var/lib/griddesk/h1",
       vncListen: "127.0.0.1",
       endpointHost: "127.0.0.1",
+      domainType: "qemu",
     });
+    expect(parseLibvirtConfig("h1", { domainType: "kvm" }).domainType).toBe("kvm");
   });
 
   it.each([
@@ -16,6 +18,7 @@ describe("parseLibvirtConfig", () => {
     [{ uri: "not a uri" }, "uri"],
     [{ imageCacheMinFreeBytes: -1 }, "imageCacheMinFreeBytes"],
     [{ colour: "blue" }, "colour"],
+    [{ domainType: "xen" }, "domainType"],
   ])("refuses %j with InvalidHostConfig naming the field", (settings, field) => {
     expect(() => parseLibvirtConfig("h1", settings)).toThrow(
       expect.objectContaining({ reason: "InvalidHostConfig", message: expect.stringContaining(field) }),

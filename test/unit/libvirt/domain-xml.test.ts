@@ -25,6 +25,11 @@ describe("domain XML", () => {
     expect(xml).toContain("<target dev='vda' bus='virtio'/>");
   });
 
+  it("is a kvm domain when the host is configured for hardware virtualisation", () => {
+    const kvm = domainXml({ ...owner, overlay: "/o.qcow2", vncListen: "127.0.0.1", domainType: "kvm" });
+    expect(kvm).toContain("<domain type='kvm'>");
+  });
+
   it("boots the kernel directly and escapes what it writes", () => {
     expect(xml).toContain("<kernel>/boot/vmlinuz</kernel>");
     expect(xml).toContain("<cmdline>console=tty0 &#39;quoted&#39;</cmdline>");

@@ -1,0 +1,32 @@
+import { describe, expect, it } from "@jest/globals";
+import { libvirtAgentSetup } from "../../../src/agent/libvirt/setup.js";
+import { parseLibvirtConfig } from "../../../src/hypervisors/libvirt/config.js";
+
+describe("libvirtAgentSetup", () => {
+  it("turns the agent's flags into per-host settings the adapter's config accepts", () => {
+    const { hosts } = libvirtAgentSetup({
+      hosts: ["hv-1", "hv-2"],
+      storagePath: "/var/lib/griddesk",
+      vncListen: "0.0.0.0",
+      endpointHost: "hv.example.org",
+      domainType: "kvm",
+    });
+    expect(hosts.map((h) => h.name)).toEqual(["hv-1", "hv-2"]);
+    const config = parseLibvirtConfig("hv-2", hosts[1]?.overrides ?? {});
+    expect(config).toMatchObject({
+      storagePath: "/var/lib/griddesk/hv-2",
+      vncListen: "0.0.0.0",
+      endpointHost: "hv.example.org",
+      domainType: "kvm",
+    });
+  });
+
+  it("leaves unset flags to the config's defaults (TCG domains, the host's own libvirtd)", () => {
+    const { hosts } = libvirtAgentSetup({ hosts: ["hv-1"] });
+    expect(parseLibvirtConfig("hv-1", hosts[0]?.overrides ?? {})).toMatchObject({
+      uri: "qemu:///system",
+      domainType: "qemu",
+      storagePath: "/var/lib/griddesk/hv-1",
+    });
+  });
+});
