@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Stops the local control plane started by hack/cluster-up.sh and deletes its state
-# (etcd data on /dev/shm, PKI, logs). Safe to run when nothing is running.
+# (etcd data on /dev/shm, PKI, logs). For `make run`'s cluster it also destroys the QEMU domains
+# of `make run`'s libvirt host and their overlays: their Desktops go with the cluster, and
+# nothing else would stop them. Safe to run when nothing is running.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${GRIDDESK_CLUSTER_DIR:-$here/../.griddesk/cluster}
@@ -19,3 +21,15 @@ done
 [ -f "$dir/run/etcd.data" ] && rm -rf "$(cat "$dir/run/etcd.data")"
 rm -rf "$dir"
 echo "cluster-down: stopped and removed $dir" >&2
+
+root=$(cd "$here/.." && pwd)
+storage=$root/.griddesk/run/libvirt
+if [ "$(cd "$(dirname "$dir")" && pwd)/$(basename "$dir")" = "$root/.griddesk/cluster" ] &&
+  [ -d "$storage/overlays" ] && command -v virsh >/dev/null; then
+  for dom in $(virsh -q -c qemu:///system list --name 2>/dev/null | grep '^gd-' || true); do
+    if virsh -q -c qemu:///system domblklist "$dom" 2>/dev/null | grep -qF " $storage/"; then
+      virsh -q -c qemu:///system destroy "$dom" >/dev/null 2>&1 && echo "cluster-down: destroyed $dom" >&2
+    fi
+  done
+  rm -rf "$storage/overlays" "$storage/notices"
+fi

@@ -21,6 +21,7 @@ griddesk() { node dist/cli/main.js "$@"; }
 gd=(node dist/cli/main.js)
 pids=()
 cleanup() {
+  trap - EXIT INT TERM
   echo; echo "==> stopping controller and agent (the control plane keeps running; make cluster-down stops it)"
   kill "${pids[@]}" 2>/dev/null || true
   wait "${pids[@]}" 2>/dev/null || true
