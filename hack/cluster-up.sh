@@ -94,6 +94,7 @@ echo "$data" >"$dir/run/etcd.data"
 wait_url etcd "http://127.0.0.1:$etcd_port/health" 60
 
 # --- kube-apiserver -------------------------------------------------------------------------
+# GRIDDESK_APISERVER_PROFILING=true serves /debug/pprof (for `kubectl get --raw` CPU profiles).
 # The host may have a default route, but nothing may dial outside loopback: advertise
 # 127.0.0.1 and let no reconciler publish it as the `kubernetes` Service endpoint.
 start kube-apiserver "$bin/kube-apiserver" \
@@ -103,7 +104,7 @@ start kube-apiserver "$bin/kube-apiserver" \
   --client-ca-file="$pki/ca.crt" --authorization-mode=Node,RBAC \
   --service-account-issuer=https://kubernetes.default.svc --service-account-key-file="$pki/sa.pub" \
   --service-account-signing-key-file="$pki/sa.key" --service-cluster-ip-range=10.0.0.0/24 \
-  --allow-privileged=true --profiling=false --v=1
+  --allow-privileged=true --profiling="${GRIDDESK_APISERVER_PROFILING:-false}" --v=1
 wait_url kube-apiserver "https://127.0.0.1:$api_port/readyz" 180 \
   --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key"
 

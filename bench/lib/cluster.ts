@@ -136,7 +136,8 @@ export async function deleteNamespace(
 
 /**
  * Mutating requests the API server has served, by resource and verb, from its own /metrics
- * (apiserver_request_total): the same count for the operator and for the floor.
+ * (apiserver_request_total): the same count for the operator and for the floor. Refused ones
+ * (a conflict, a failed patch test) are counted apart, under their status code.
  */
 export async function apiWrites(kube: Kube): Promise<Map<string, number>> {
   const text = await kube.text("/metrics");
@@ -147,7 +148,8 @@ export async function apiWrites(kube: Kube): Promise<Map<string, number>> {
       [...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] as string, m[2] as string]),
     );
     if (!["POST", "PUT", "PATCH", "DELETE", "APPLY"].includes(labels.verb ?? "")) continue;
-    const key = `${labels.verb} ${labels.resource}${labels.subresource ? "/" + labels.subresource : ""}`;
+    const refused = labels.code !== undefined && !labels.code.startsWith("2") ? ` (${labels.code})` : "";
+    const key = `${labels.verb} ${labels.resource}${labels.subresource ? "/" + labels.subresource : ""}${refused}`;
     out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
   }
   return out;

@@ -30,6 +30,13 @@ import { AGENT_DESKTOP_FIELDS, fieldPatch } from "./status-patch.js";
 
 const FINALIZER = Finalizers.DesktopCleanup;
 
+/**
+ * A VM made in this pass is given this long to come up before its desktop's first status write:
+ * most do (the adapter's hint brings the next pass), and their desktops go straight to
+ * Available, one status write instead of two. Slower ones are reported Provisioning then.
+ */
+const FIRST_REPORT_GRACE_MS = 1_000;
+
 export interface DesktopReconcilerDeps {
   readonly desktops: Informer<Desktop>;
   readonly client: ObjectClient<Desktop>;
@@ -86,6 +93,8 @@ export class DesktopReconciler implements Reconciler {
 
   private async sync(desktop: Cached<Desktop>, host: ServedHost, ctx: ReconcileContext): Promise<Result> {
     const obs = await this.observe(desktop, host, ctx);
+    if (obs.kind === "vm" && obs.created && obs.vm.state === "provisioning" && !desktop.status?.phase)
+      return requeueAfter(Math.min(FIRST_REPORT_GRACE_MS, this.deps.provisioningRecheckMs));
     const status = desiredDesktopStatus(desktop, obs, new Date(this.deps.clock.now()));
     const patch = fieldPatch(desktop.status, status, AGENT_DESKTOP_FIELDS);
     if (patch !== undefined) {
@@ -113,6 +122,7 @@ export class DesktopReconciler implements Reconciler {
   ): Promise<VmObservation> {
     const { adapter } = host;
     let vm: VmStatus | null = await adapter.get(desktopIdentity(desktop));
+    let created = false;
     if (vm === null) {
       const phase = desktop.status?.phase;
       if (phase === "Available" || phase === "InUse") return { kind: "lost", host: host.name };
@@ -125,14 +135,15 @@ export class DesktopReconciler implements Reconciler {
           return { kind: "rejected", reason: err.reason, message: err.message };
         throw err; // retried with backoff (host unreachable, no room right now, ...)
       }
+      created = true;
       ctx.log.info({ host: host.name, state: vm.state }, "VM created");
       this.deps.events.event(desktop, "Normal", "Provisioning", `creating the VM on host ${host.name}`);
       this.deps.hostTouched(host.name);
     }
-    if (vm.state === "running") return { kind: "vm", vm };
+    if (vm.state === "running") return { kind: "vm", vm, created };
     // Provisioning or failed: the image's state says whether (and why) the pull is the cause.
     const image = (await adapter.listImages()).find((i) => i.sha256 === vm.imageSha256);
-    return { kind: "vm", vm, ...(image ? { image } : {}) };
+    return { kind: "vm", vm, created, ...(image ? { image } : {}) };
   }
 
   /** Events for phase transitions, once each: the status write that made them was checked. */

@@ -17,7 +17,13 @@ import type { Cached } from "../runtime/index.js";
 /** What the agent found out about a desktop's VM. */
 export type VmObservation =
   /** The adapter's report, and its image's state when known. */
-  | { readonly kind: "vm"; readonly vm: VmStatus; readonly image?: ImageStatus }
+  | {
+      readonly kind: "vm";
+      readonly vm: VmStatus;
+      readonly image?: ImageStatus;
+      /** The agent made the VM in this pass. */
+      readonly created?: boolean;
+    }
   /** No VM, although the desktop had been Available or InUse. */
   | { readonly kind: "lost"; readonly host: string }
   /** The adapter (or the spec) refused the VM in a way retrying cannot fix. */
