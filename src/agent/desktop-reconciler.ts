@@ -137,7 +137,6 @@ export class DesktopReconciler implements Reconciler {
       }
       created = true;
       ctx.log.info({ host: host.name, state: vm.state }, "VM created");
-      this.deps.events.event(desktop, "Normal", "Provisioning", `creating the VM on host ${host.name}`);
       this.deps.hostTouched(host.name);
     }
     if (vm.state === "running") return { kind: "vm", vm, created };
@@ -146,10 +145,15 @@ export class DesktopReconciler implements Reconciler {
     return { kind: "vm", vm, created, ...(image ? { image } : {}) };
   }
 
-  /** Events for phase transitions, once each: the status write that made them was checked. */
+  /**
+   * Events for phase transitions, once each: the status write that made them was checked. A VM
+   * that came up within the first-report grace has one Event, DesktopReady, not two.
+   */
   private announce(desktop: Cached<Desktop>, status: DesktopStatus, host: ServedHost): void {
     const was = desktop.status?.phase;
     const ready = (p: string | undefined): boolean => p === "Available" || p === "InUse";
+    if (status.phase === "Provisioning" && !was)
+      this.deps.events.event(desktop, "Normal", "Provisioning", `creating the VM on host ${host.name}`);
     if (ready(status.phase) && !ready(was)) {
       const e = status.endpoint;
       const where = e ? ` at ${e.protocol}://${e.host}:${e.port}` : "";

@@ -31,6 +31,8 @@ export interface SimAgentOptions {
   systemNamespace: string;
   stateDir?: string;
   hostLabels?: Record<string, string>;
+  /** How long a VM takes to come up (default 300 ms). */
+  provisionMs?: number;
 }
 
 /** A simulated agent: VMs take ~300 ms, Leases renew every second, orphans are sought every 2 s. */
@@ -39,7 +41,7 @@ export async function startSimAgent(o: SimAgentOptions): Promise<AgentHandle> {
   const setup = await simulatedAgentSetup({
     hosts: o.hosts,
     seed: 1,
-    provisionMs: 300,
+    provisionMs: o.provisionMs ?? 300,
     imagePullMs: 300,
     stateDir: o.stateDir,
     log,

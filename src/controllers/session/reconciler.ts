@@ -159,14 +159,8 @@ export class SessionReconciler implements Reconciler {
           },
         ]);
         rc.log.info({ desktop: desktop.metadata.name, host: desktop.spec.hostRef }, "bound desktop");
-        // The session's status (Bound, or Ready at once if the desktop runs) is written by
-        // publish(), in one write.
-        this.ctx.events.event(
-          session,
-          "Normal",
-          "Bound",
-          `bound desktop ${desktop.metadata.name} on host ${desktop.spec.hostRef}`,
-        );
+        // The session's status (Bound, or Ready at once if the desktop runs) and its Event are
+        // written by publish(), one of each.
         this.spent.wrote(desktop);
         return bound as Cached<Desktop>;
       } catch (err) {
@@ -211,7 +205,8 @@ export class SessionReconciler implements Reconciler {
 
   /**
    * Bound → Ready once the desktop runs and has an endpoint. `boundAt` is set when this pass
-   * bound the desktop: a warm desktop then makes the session Ready in a single status write.
+   * bound the desktop: a warm desktop then makes the session Ready in a single status write, and
+   * a single Event (SessionReady names the desktop and host; Bound only when it has to wait).
    */
   private async publish(
     session: Cached<DesktopSession>,
@@ -225,9 +220,10 @@ export class SessionReconciler implements Reconciler {
       hostRef: desktop.spec.hostRef,
       ...(boundAt ? { boundAt } : {}),
     };
+    const where = `desktop ${desktop.metadata.name} on host ${desktop.spec.hostRef}`;
     if (!running) {
-      await this.setStatus(session, { ...base, phase: "Bound" }, [
-        [C.Bound, true, R.DesktopBound, `desktop ${desktop.metadata.name} on host ${desktop.spec.hostRef}`],
+      const written = await this.setStatus(session, { ...base, phase: "Bound" }, [
+        [C.Bound, true, R.DesktopBound, where],
         [
           C.Ready,
           false,
@@ -235,6 +231,7 @@ export class SessionReconciler implements Reconciler {
           `desktop ${desktop.metadata.name} is ${desktop.status?.phase ?? "Pending"}`,
         ],
       ]);
+      if (boundAt && written) this.ctx.events.event(session, "Normal", "Bound", `bound ${where}`);
       return;
     }
     const uid = session.metadata.uid ?? "";
@@ -248,12 +245,12 @@ export class SessionReconciler implements Reconciler {
       session,
       { ...base, phase: "Ready", endpoint: { ...endpoint }, readyAt },
       [
-        [C.Bound, true, R.DesktopBound, `desktop ${desktop.metadata.name} on host ${desktop.spec.hostRef}`],
+        [C.Bound, true, R.DesktopBound, where],
         [C.Ready, true, R.SessionReady, `connect to ${address}`],
       ],
     );
     if (firstTime && written) {
-      this.ctx.events.event(session, "Normal", "SessionReady", `desktop ready at ${address}`);
+      this.ctx.events.event(session, "Normal", "SessionReady", `${where} ready at ${address}`);
       const created = Date.parse(session.metadata.creationTimestamp ?? "");
       if (!Number.isNaN(created))
         this.ctx.metrics.logonDuration.observe(
