@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Desktop, DesktopPool } from "../src/api/types.generated.js";
 import { Resources } from "../src/controllers/shared/resources.js";
-import { domainXml } from "../src/hypervisors/libvirt/index.js";
+import { domainXml, parseLibvirtConfig } from "../src/hypervisors/libvirt/index.js";
 import { ObjectClient, RestClient } from "../src/runtime/index.js";
 
 const run = promisify(execFile);
@@ -165,6 +165,7 @@ try {
       createdAt: Date.now(),
       overlay,
       vncListen: "127.0.0.1",
+      domainType: parseLibvirtConfig("raw", {}).domainType, // what the agent runs, by default
       boot,
     };
     writeFileSync(xmlFile, domainXml(spec));

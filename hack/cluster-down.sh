@@ -24,8 +24,8 @@ echo "cluster-down: stopped and removed $dir" >&2
 
 root=$(cd "$here/.." && pwd)
 storage=$root/.griddesk/run/libvirt
-if [ "$(cd "$(dirname "$dir")" && pwd)/$(basename "$dir")" = "$root/.griddesk/cluster" ] &&
-  [ -d "$storage/overlays" ] && command -v virsh >/dev/null; then
+if [ "$(realpath -m "$dir")" = "$root/.griddesk/cluster" ] && [ -d "$storage/overlays" ] &&
+  command -v virsh >/dev/null; then
   for dom in $(virsh -q -c qemu:///system list --name 2>/dev/null | grep '^gd-' || true); do
     if virsh -q -c qemu:///system domblklist "$dom" 2>/dev/null | grep -qF " $storage/"; then
       virsh -q -c qemu:///system destroy "$dom" >/dev/null 2>&1 && echo "cluster-down: destroyed $dom" >&2

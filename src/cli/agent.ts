@@ -5,7 +5,7 @@ import { hostname } from "node:os";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { libvirtAgentSetup, runAgent, simulatedAgentSetup, type AgentHost } from "../agent/index.js";
 import { AdapterRegistry, HYPERVISOR_TYPES, type HypervisorType } from "../hypervisors/index.js";
-import { DOMAIN_TYPES } from "../hypervisors/libvirt/index.js";
+import { DOMAIN_TYPES, type DomainType } from "../hypervisors/libvirt/index.js";
 import { SIMULATED_PROFILES, type SimulatedProfile } from "../hypervisors/simulated/index.js";
 import { createLogger, type Logger } from "../runtime/index.js";
 import { loadKubeConfig, parseBindAddress } from "./kubeconfig.js";
@@ -94,7 +94,7 @@ async function adapters(o: Flags, log: Logger): Promise<{ registry: AdapterRegis
       vncListen: o.vncListen as string | undefined,
       endpointHost: o.endpointHost as string | undefined,
       imageCacheMinFreeBytes: o.imageCacheMinFree as number | undefined,
-      domainType: o.domainType as string | undefined,
+      domainType: o.domainType as DomainType | undefined,
     });
   }
   // Real adapters register here as they are built; until then runAgent refuses the type.

@@ -3,7 +3,7 @@
 // (spec.hypervisor.libvirt.uri); the storage path and VNC address stay agent-side settings.
 import path from "node:path";
 import { AdapterRegistry, systemClock, type Clock } from "../../hypervisors/index.js";
-import { libvirtAdapterFactory } from "../../hypervisors/libvirt/index.js";
+import { libvirtAdapterFactory, type DomainType } from "../../hypervisors/libvirt/index.js";
 import type { AgentHost } from "../options.js";
 
 export interface LibvirtAgentOptions {
@@ -16,7 +16,7 @@ export interface LibvirtAgentOptions {
   readonly endpointHost?: string;
   readonly imageCacheMinFreeBytes?: number;
   /** `qemu` (TCG) or `kvm`; see LibvirtHostConfig.domainType. */
-  readonly domainType?: string;
+  readonly domainType?: DomainType;
   readonly clock?: Clock;
 }
 

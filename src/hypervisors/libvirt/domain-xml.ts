@@ -24,8 +24,8 @@ export interface DomainOwner {
 export interface DomainSpec extends DomainOwner {
   readonly overlay: string;
   readonly vncListen: string;
-  /** `qemu` (TCG, the default) or `kvm`. */
-  readonly domainType?: DomainType;
+  /** `qemu` (TCG) or `kvm`; the host's config decides (LibvirtHostConfig.domainType). */
+  readonly domainType: DomainType;
   readonly firmware?: Firmware;
   /** Local paths of the kernel and initrd. */
   readonly boot?: KernelBoot;
@@ -73,7 +73,7 @@ export function domainXml(d: DomainSpec): string {
       ]
     : ["    <boot dev='hd'/>"];
   return [
-    `<domain type='${d.domainType ?? "qemu"}'>`,
+    `<domain type='${d.domainType}'>`,
     `  <name>${domainName(d.id.uid)}</name>`,
     `  <title>${e(`${d.id.namespace}/${d.id.name}`)}</title>`,
     `  <metadata>${metadataXml(d)}</metadata>`,

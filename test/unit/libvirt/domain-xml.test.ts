@@ -13,6 +13,7 @@ describe("domain XML", () => {
     ...owner,
     overlay: "/var/lib/griddesk/overlays/x&y.qcow2",
     vncListen: "127.0.0.1",
+    domainType: "qemu",
     boot: { kernel: "/boot/vmlinuz", initrd: "/boot/initrd.gz", cmdline: "console=tty0 'quoted'" },
   });
 
@@ -51,6 +52,7 @@ describe("domain XML", () => {
       ...owner,
       overlay: "/o.qcow2",
       vncListen: "127.0.0.1",
+      domainType: "qemu",
       noticeSocket: "/var/lib/griddesk/notices/u.sock",
     });
     expect(withNotices).toContain("<serial type='unix'>");
