@@ -23,7 +23,8 @@ rm -rf "$dir"
 echo "cluster-down: stopped and removed $dir" >&2
 
 root=$(cd "$here/.." && pwd)
-storage=$root/.griddesk/run/libvirt
+source "$here/run.env"
+storage=$run_libvirt_storage
 if [ "$(realpath -m "$dir")" = "$root/.griddesk/cluster" ] && [ -d "$storage/overlays" ] &&
   command -v virsh >/dev/null; then
   for dom in $(virsh -q -c qemu:///system list --name 2>/dev/null | grep '^gd-' || true); do

@@ -39,8 +39,9 @@ pids+=($!)
 libvirt="no: not root, so only simulated hosts"
 if [ "$(id -u)" = 0 ]; then
   if hack/libvirt-up.sh >"$state/libvirt-up.log" 2>&1 && image=$(hack/build-test-image.sh 2>>"$state/libvirt-up.log"); then
-    mkdir -p "$state/libvirt" && chmod 755 "$state" "$state/libvirt"
-    "${gd[@]}" agent --adapter libvirt --name libvirt-agent --host-name local-libvirt --storage-path "$state/libvirt" \
+    source hack/run.env
+    mkdir -p "$run_libvirt_storage" && chmod 755 "$run_libvirt_storage"
+    "${gd[@]}" agent --adapter libvirt --name libvirt-agent --host-name local-libvirt --storage-path "$run_libvirt_storage" \
       --host-labels griddesk.io/demo=libvirt --health-probe-bind-address 127.0.0.1:8091 >"$state/libvirt-agent.log" 2>&1 &
     pids+=($!)
     kubectl apply --server-side --force-conflicts -f - >/dev/null <<POOL
