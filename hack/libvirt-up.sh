@@ -53,9 +53,18 @@ wait_for() {
   log "libvirtd did not answer; see /var/log/libvirt/libvirtd.log"; return 1
 }
 
+# virtlogd is asked, not looked for: a socket file left in /run by a virtlogd that was killed
+# (a session ending) proves nothing, and libvirtd without virtlogd fails every domain start at
+# once ("Failed to connect socket to '/run/libvirt/virtlogd-sock': Connection refused").
+virtlogd_answers() { timeout 5 "$@" virt-admin -q -c virtlogd:///system srv-list >/dev/null 2>&1; }
+
 if [ -z "$instance" ]; then
+  if ! virtlogd_answers; then
+    virtlogd -d
+    for _ in $(seq 50); do virtlogd_answers && break; sleep 0.1; done
+    virtlogd_answers || { log "virtlogd did not answer; see /var/log/libvirt/virtlogd.log"; exit 1; }
+  fi
   if ! answers; then
-    [ -S /run/libvirt/virtlogd-sock ] || virtlogd -d
     libvirtd -d
     wait_for
     log "libvirtd up (qemu:///system)"
