@@ -96,6 +96,8 @@ export const DesktopPoolReasons = {
   InsufficientCapacity: "InsufficientCapacity",
   /** BufferSatisfied=False (and Ready=False): new desktops keep failing, e.g. the image cannot be pulled. */
   ProvisioningFailing: "ProvisioningFailing",
+  /** Event: a desktop failed before it was ever Available; its host gets no new desktops of the pool for a while. */
+  ProvisioningBackoff: "ProvisioningBackoff",
 } as const;
 export type DesktopPoolReason = ValueOf<typeof DesktopPoolReasons>;
 

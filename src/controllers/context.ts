@@ -2,7 +2,7 @@
 // clients, the event recorder, expectations and the clock. Built once in controller-main.ts.
 import type { Logger } from "pino";
 import type { Desktop, DesktopPool, DesktopSession, HostNode } from "../api/types.generated.js";
-import type { Clock, Informer, KubeObject, Manager, ObjectClient } from "../runtime/index.js";
+import type { BackoffOptions, Clock, Informer, KubeObject, Manager, ObjectClient } from "../runtime/index.js";
 import type { EventSink } from "./shared/events.js";
 import type { Expectations } from "./shared/expectations.js";
 import type { GriddeskMetrics } from "./shared/metrics.js";
@@ -14,6 +14,8 @@ export interface ControllerSettings {
   hostGracePeriodMs: number;
   /** Most desktops one pool creates in one pass (a bound on any single burst of writes). */
   maxCreatesPerPass: number;
+  /** How long a host gets no new desktops of a pool after they failed there (default 5 s doubling to 5 min). */
+  failureBackoff?: BackoffOptions;
 }
 
 export interface ControllerContext {

@@ -1,6 +1,6 @@
 // Filters: named predicates that refuse a host for one CamelCase reason each. They run in the
 // order of FILTERS and a host is reported with its first failing reason: host state, then
-// matching, then capacity, then the (transient) provisioning limit.
+// matching, then the pool's failure backoff, then capacity, then the (transient) provisioning limit.
 
 import { remaining } from "./capacity.js";
 import { matchesSelector } from "./selector.js";
@@ -39,6 +39,12 @@ export const hostLabels = filter("HostLabels", "LabelsMismatch", (r, h) =>
   matchesSelector(r.hostSelector, h.labels),
 );
 
+export const failureBackoff = filter(
+  "FailureBackoff",
+  "FailureBackoff",
+  (r, h) => r.backingOff === undefined || !r.backingOff.has(h.name),
+);
+
 export const cpuFits = filter("CPUFits", "InsufficientCPU", (r, h) => r.cpuMilli <= remaining(h).cpuMilli);
 
 export const memoryFits = filter(
@@ -65,6 +71,7 @@ export const FILTERS: readonly Filter[] = [
   hostNotDraining,
   hypervisorType,
   hostLabels,
+  failureBackoff,
   cpuFits,
   memoryFits,
   diskFits,

@@ -60,6 +60,8 @@ export interface DesktopRequest {
   readonly strategy: PlacementStrategy;
   /** At least 1; `Infinity` means no limit. */
   readonly maxProvisioningPerHost: number;
+  /** Hosts refused because the pool's recent desktops failed there (see controllers/pool/failure-backoff.ts). */
+  readonly backingOff?: ReadonlySet<string>;
 }
 
 /** Why a filter refused a host (CamelCase, as Kubernetes condition reasons). */
@@ -69,6 +71,7 @@ export type FilterReason =
   | "HostDraining"
   | "HypervisorTypeMismatch"
   | "LabelsMismatch"
+  | "FailureBackoff"
   | "InsufficientCPU"
   | "InsufficientMemory"
   | "InsufficientDisk"

@@ -10,14 +10,7 @@ import type { Desktop } from "../../src/api/types.generated.js";
 import { Resources } from "../../src/controllers/shared/resources.js";
 import type { Informer } from "../../src/runtime/index.js";
 import { condition, hostReady, logOn, roomyHosts, SMALL, users, watchObjects } from "./drain-support.js";
-import {
-  createTestNamespace,
-  deleteNamespace,
-  eventually,
-  installCrds,
-  kubectl,
-  kubectlPath,
-} from "./support/cluster.js";
+import { createTestNamespace, eventually, installCrds, kubectl, kubectlPath } from "./support/cluster.js";
 import {
   clients,
   poolObject,
@@ -25,8 +18,9 @@ import {
   startSimulatedAgent,
   tempStateDir,
   uniq,
+  tearDown,
 } from "./support/griddesk.js";
-import { stopAll, type GriddeskProcess } from "./support/processes.js";
+import type { GriddeskProcess } from "./support/processes.js";
 
 jest.setTimeout(300_000);
 
@@ -86,10 +80,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await watch?.stop();
-  await stopAll(procs);
-  await deleteNamespace(ns);
-  await deleteNamespace(sys);
-  for (const h of hosts) await c.hosts.delete({ name: h }).catch(() => undefined);
+  await tearDown(procs, [ns, sys], hosts);
 });
 
 describe("cordon", () => {

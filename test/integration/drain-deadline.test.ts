@@ -20,13 +20,7 @@ import {
   users,
   watchObjects,
 } from "./drain-support.js";
-import {
-  createTestNamespace,
-  deleteNamespace,
-  eventsWhen,
-  eventually,
-  installCrds,
-} from "./support/cluster.js";
+import { createTestNamespace, eventsWhen, eventually, installCrds } from "./support/cluster.js";
 import {
   clients,
   poolObject,
@@ -34,8 +28,9 @@ import {
   startSimulatedAgent,
   tempStateDir,
   uniq,
+  tearDown,
 } from "./support/griddesk.js";
-import { stopAll, type GriddeskProcess } from "./support/processes.js";
+import type { GriddeskProcess } from "./support/processes.js";
 
 jest.setTimeout(300_000);
 
@@ -91,10 +86,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(watches.map((w) => w.stop()));
-  await stopAll(procs);
-  await deleteNamespace(ns);
-  await deleteNamespace(sys);
-  for (const h of [A, B]) await c.hosts.delete({ name: h }).catch(() => undefined);
+  await tearDown(procs, [ns, sys], [A, B]);
 });
 
 describe("drain with a deadline", () => {

@@ -17,7 +17,7 @@ import {
   users,
   watchObjects,
 } from "./drain-support.js";
-import { createTestNamespace, deleteNamespace, eventually, installCrds } from "./support/cluster.js";
+import { createTestNamespace, eventually, installCrds } from "./support/cluster.js";
 import {
   clients,
   poolObject,
@@ -25,8 +25,9 @@ import {
   startSimulatedAgent,
   tempStateDir,
   uniq,
+  tearDown,
 } from "./support/griddesk.js";
-import { stopAll, type GriddeskProcess } from "./support/processes.js";
+import type { GriddeskProcess } from "./support/processes.js";
 
 jest.setTimeout(420_000);
 
@@ -89,10 +90,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await watch?.stop();
-  await stopAll(procs);
-  await deleteNamespace(ns);
-  await deleteNamespace(sys);
-  for (const h of hosts) await c.hosts.delete({ name: h }).catch(() => undefined);
+  await tearDown(procs, [ns, sys], hosts);
 });
 
 describe("fleet drain", () => {

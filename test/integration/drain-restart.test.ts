@@ -16,7 +16,7 @@ import {
   users,
   watchObjects,
 } from "./drain-support.js";
-import { createTestNamespace, deleteNamespace, eventually, installCrds } from "./support/cluster.js";
+import { createTestNamespace, eventually, installCrds } from "./support/cluster.js";
 import {
   clients,
   poolObject,
@@ -24,8 +24,9 @@ import {
   startSimulatedAgent,
   tempStateDir,
   uniq,
+  tearDown,
 } from "./support/griddesk.js";
-import { stopAll, type GriddeskProcess } from "./support/processes.js";
+import type { GriddeskProcess } from "./support/processes.js";
 
 jest.setTimeout(300_000);
 
@@ -67,10 +68,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await watch?.stop();
-  await stopAll(procs);
-  await deleteNamespace(ns);
-  await deleteNamespace(sys);
-  for (const h of [A, B]) await c.hosts.delete({ name: h }).catch(() => undefined);
+  await tearDown(procs, [ns, sys], [A, B]);
 });
 
 describe("operator restart mid-drain", () => {

@@ -2,7 +2,7 @@
 // with a reason a user can read, and the pool refills on the other agent's host. The agent
 // restarted over the same host state: its hosts come back and no VM is leaked.
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
-import { createTestNamespace, deleteNamespace, eventually, installCrds } from "./support/cluster.js";
+import { createTestNamespace, eventually, installCrds } from "./support/cluster.js";
 import {
   clients,
   poolObject,
@@ -13,8 +13,9 @@ import {
   tempStateDir,
   uniq,
   type AgentArgs,
+  tearDown,
 } from "./support/griddesk.js";
-import { stopAll, type GriddeskProcess } from "./support/processes.js";
+import type { GriddeskProcess } from "./support/processes.js";
 
 jest.setTimeout(300_000);
 
@@ -64,10 +65,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stopAll(procs);
-  await deleteNamespace(ns);
-  await deleteNamespace(sys);
-  for (const h of [...hostsA, ...hostsB]) await c.hosts.delete({ name: h }).catch(() => undefined);
+  await tearDown(procs, [ns, sys], [...hostsA, ...hostsB]);
 });
 
 describe("agent failure", () => {

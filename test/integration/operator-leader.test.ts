@@ -1,7 +1,7 @@
 // Two controller replicas: only the Lease holder reconciles; SIGKILL it and the other takes
 // over (after the lease expires) and serves logons.
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
-import { createTestNamespace, deleteNamespace, eventually, installCrds, kubectl } from "./support/cluster.js";
+import { createTestNamespace, eventually, installCrds, kubectl } from "./support/cluster.js";
 import {
   clients,
   poolObject,
@@ -10,8 +10,9 @@ import {
   startSimulatedAgent,
   tempStateDir,
   uniq,
+  tearDown,
 } from "./support/griddesk.js";
-import { metricSum, servedPort, stopAll, type GriddeskProcess } from "./support/processes.js";
+import { metricSum, servedPort, type GriddeskProcess } from "./support/processes.js";
 
 jest.setTimeout(240_000);
 
@@ -56,10 +57,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stopAll([...replicas.values(), agent]);
-  await deleteNamespace(ns);
-  await deleteNamespace(sys);
-  for (const h of hosts) await c.hosts.delete({ name: h }).catch(() => undefined);
+  await tearDown([...replicas.values(), agent], [ns, sys], hosts);
 });
 
 describe("leader election", () => {

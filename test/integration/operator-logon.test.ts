@@ -2,14 +2,7 @@
 // logon → Ready with an endpoint; logoff → desktop destroyed and buffer refilled; a pool that
 // no host can serve → a condition and an Event that say why, and the operator keeps running.
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
-import {
-  createTestNamespace,
-  deleteNamespace,
-  eventsWhen,
-  eventually,
-  installCrds,
-  mustKubectl,
-} from "./support/cluster.js";
+import { createTestNamespace, eventsWhen, eventually, installCrds, mustKubectl } from "./support/cluster.js";
 import {
   clients,
   poolObject,
@@ -18,8 +11,9 @@ import {
   startSimulatedAgent,
   tempStateDir,
   uniq,
+  tearDown,
 } from "./support/griddesk.js";
-import { stopAll, type GriddeskProcess } from "./support/processes.js";
+import type { GriddeskProcess } from "./support/processes.js";
 
 jest.setTimeout(180_000);
 
@@ -54,10 +48,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stopAll([controller, agent]);
-  await deleteNamespace(ns);
-  await deleteNamespace(sys);
-  for (const h of hosts) await c.hosts.delete({ name: h }).catch(() => undefined);
+  await tearDown([controller, agent], [ns, sys], hosts);
 });
 
 describe("logon and logoff", () => {

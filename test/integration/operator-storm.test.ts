@@ -3,7 +3,7 @@
 // end Ready on its own desktop, no host may be over capacity, and no VM may leak.
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { parseBytes, parseCpuMilli } from "../../src/scheduler/index.js";
-import { createTestNamespace, deleteNamespace, eventually, installCrds } from "./support/cluster.js";
+import { createTestNamespace, eventually, installCrds } from "./support/cluster.js";
 import {
   clients,
   inParallel,
@@ -14,8 +14,9 @@ import {
   startSimulatedAgent,
   tempStateDir,
   uniq,
+  tearDown,
 } from "./support/griddesk.js";
-import { stopAll, type GriddeskProcess } from "./support/processes.js";
+import type { GriddeskProcess } from "./support/processes.js";
 
 jest.setTimeout(420_000);
 
@@ -61,10 +62,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stopAll(procs);
-  await deleteNamespace(ns);
-  await deleteNamespace(sys);
-  for (const h of hosts) await c.hosts.delete({ name: h }).catch(() => undefined);
+  await tearDown(procs, [ns, sys], hosts);
 });
 
 describe("logon storm with a controller crash", () => {

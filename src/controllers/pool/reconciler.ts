@@ -33,11 +33,16 @@ import { Index, poolKey } from "../shared/indexes.js";
 import { patchStatusIfChanged } from "../shared/status.js";
 import { mapLimit } from "../shared/concurrency.js";
 import { imageHash, planPool, type PoolPlan } from "./plan.js";
+import { FailureBackoff } from "./failure-backoff.js";
 
 const WRITE_CONCURRENCY = 16;
 
 export class PoolReconciler implements Reconciler {
-  constructor(private readonly ctx: ControllerContext) {}
+  private readonly backoff: FailureBackoff;
+
+  constructor(private readonly ctx: ControllerContext) {
+    this.backoff = new FailureBackoff(ctx.clock, ctx.settings.failureBackoff);
+  }
 
   async reconcile(req: Request, rc: ReconcileContext): Promise<Result> {
     const { informers } = this.ctx;
@@ -47,8 +52,10 @@ export class PoolReconciler implements Reconciler {
 
     const desktops = informers.desktops.byIndex(Index.Pool, key);
     const plan = planPool(pool, desktops, this.waitingSessions(key));
+    this.noteOutcomes(pool, key, desktops);
     const hosts = this.hostViews();
     const eligible = hosts.filter((h) => this.hostMatches(pool, h));
+    const backingOff = eligible.filter((h) => this.backoff.remainingMs(key, h.name) > 0);
     let unplaced: string | undefined;
 
     const settled = this.ctx.expectations.satisfied(key);
@@ -66,16 +73,61 @@ export class PoolReconciler implements Reconciler {
         "ScaledIn",
         rc,
       );
-      unplaced = await this.createDesktops(pool, key, plan, hosts, rc);
+      unplaced = await this.createDesktops(pool, key, plan, hosts, backingOff, rc);
     }
 
     await patchStatusIfChanged(
       this.ctx.clients.pools,
       pool,
-      this.status(pool, plan, eligible.length, unplaced),
+      this.status(pool, plan, eligible.length, unplaced, this.backoffMessage(key, backingOff)),
     );
-    if (!settled || unplaced !== undefined) return requeueAfter(settled ? 10_000 : 2_000);
+    if (!settled) return requeueAfter(2_000);
+    if (unplaced !== undefined) {
+      // Look again when the first backoff ends, or in 10 s for capacity to appear.
+      const waits = backingOff.map((h) => this.backoff.remainingMs(key, h.name));
+      return requeueAfter(Math.min(10_000, ...waits.map((ms) => ms + 50)));
+    }
     return done();
+  }
+
+  /**
+   * Feeds the failure backoff: a desktop that failed before it was ever Available counts
+   * against its host, and one that came up clears the host's count.
+   */
+  private noteOutcomes(pool: Cached<DesktopPool>, key: string, desktops: readonly Cached<Desktop>[]): void {
+    for (const d of desktops) {
+      const host = d.spec.hostRef;
+      if (!host) continue;
+      const createdAt = Date.parse(d.metadata.creationTimestamp ?? "") || 0;
+      if (d.status?.provisionedAt) {
+        this.backoff.succeeded(key, host, createdAt);
+        continue;
+      }
+      if (d.status?.phase !== "Failed") continue;
+      const record = this.backoff.failed(key, host, d.metadata.uid ?? d.metadata.name, createdAt);
+      if (record === undefined) continue;
+      this.ctx.events.event(
+        pool,
+        "Warning",
+        R.ProvisioningBackoff,
+        `desktop ${d.metadata.name} failed on host ${host} (${record.failures} in a row): ` +
+          `${d.status.message ?? "no message"}; no new desktops go to ${host} for ${Math.round(record.delayMs / 1000)} s`,
+      );
+    }
+  }
+
+  /**
+   * "…: h1 (3 failed in a row, until 2026-11-30T12:01:05Z)", or undefined. The time is absolute
+   * so that the message, and so the status, does not change on every pass.
+   */
+  private backoffMessage(key: string, backingOff: readonly HostView[]): string | undefined {
+    if (backingOff.length === 0) return undefined;
+    const parts = backingOff.map((h) => {
+      const until = this.ctx.clock.now() + this.backoff.remainingMs(key, h.name);
+      const at = new Date(Math.ceil(until / 1000) * 1000).toISOString().replace(".000Z", "Z");
+      return `${h.name} (${this.backoff.failures(key, h.name)} failed in a row, until ${at})`;
+    });
+    return `backing off hosts where new desktops keep failing: ${parts.join(", ")}`;
   }
 
   /** Sessions of the pool that no desktop is bound to yet: each will need one. */
@@ -143,6 +195,7 @@ export class PoolReconciler implements Reconciler {
     key: string,
     plan: PoolPlan,
     hosts: HostView[],
+    backingOff: readonly HostView[],
     rc: ReconcileContext,
   ): Promise<string | undefined> {
     const count = Math.min(plan.create, this.ctx.settings.maxCreatesPerPass);
@@ -156,6 +209,7 @@ export class PoolReconciler implements Reconciler {
       hostSelector: pool.spec.hostSelector as DesktopRequest["hostSelector"],
       strategy: pool.spec.placement?.strategy ?? "BreadthFirst",
       maxProvisioningPerHost: pool.spec.placement?.maxProvisioningPerHost ?? 4,
+      backingOff: new Set(backingOff.map((h) => h.name)),
     };
     const results = scheduleBatch(
       Array.from({ length: count }, () => request),
@@ -229,6 +283,7 @@ export class PoolReconciler implements Reconciler {
     plan: PoolPlan,
     hosts: number,
     unplaced?: string,
+    backoff?: string,
   ): DesktopPoolStatus {
     const now = new Date(this.ctx.clock.now());
     const gen = pool.metadata.generation;
@@ -254,7 +309,11 @@ export class PoolReconciler implements Reconciler {
     let message = `${plan.counts.available} of ${buffer} warm desktops available`;
     if (!full) {
       if (plan.atMax) reason = R.AtMaximum;
-      else if (unplaced) [reason, message] = [R.InsufficientCapacity, unplaced];
+      else if (backoff) {
+        // Hosts refused for failing desktops: that, not capacity, is what to look at first.
+        reason = R.ProvisioningFailing;
+        message = [message, unplaced, backoff].filter((m) => m !== undefined).join("; ");
+      } else if (unplaced) [reason, message] = [R.InsufficientCapacity, unplaced];
       else if (plan.counts.failed > 0) reason = R.ProvisioningFailing;
       else reason = R.Provisioning;
     }

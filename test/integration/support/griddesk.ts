@@ -7,8 +7,8 @@ import { randomBytes } from "node:crypto";
 import type { Desktop, DesktopPool, DesktopSession, HostNode } from "../../../src/api/types.generated.js";
 import { Resources } from "../../../src/controllers/shared/resources.js";
 import { ObjectClient, RestClient } from "../../../src/runtime/index.js";
-import { kubeConfig } from "./cluster.js";
-import { startGriddesk, type GriddeskProcess } from "./processes.js";
+import { deleteNamespace, kubeConfig } from "./cluster.js";
+import { startGriddesk, stopAll, type GriddeskProcess } from "./processes.js";
 
 export const IMAGE = {
   source: "file:///srv/images/golden.qcow2",
@@ -137,4 +137,16 @@ export async function inParallel<T>(
       while (next < items.length) await fn(items[next++] as T);
     }),
   );
+}
+
+/** Removes what an end-to-end test made: its processes (SIGKILLed), namespaces and HostNodes. */
+export async function tearDown(
+  procs: readonly (GriddeskProcess | undefined)[],
+  namespaces: readonly string[],
+  hosts: readonly string[],
+): Promise<void> {
+  await stopAll(procs);
+  for (const ns of namespaces) await deleteNamespace(ns);
+  const c = clients();
+  for (const name of hosts) await c.hosts.delete({ name }).catch(() => undefined);
 }

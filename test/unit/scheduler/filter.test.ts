@@ -27,6 +27,8 @@ const cases: Case[] = [
     "ok",
   ],
   ["labels differ", request({ hostSelector: { matchLabels: { zone: "a" } } }), host("h"), "LabelsMismatch"],
+  ["backing off after failures", request({ backingOff: new Set(["h"]) }), host("h"), "FailureBackoff"],
+  ["another host backing off", request({ backingOff: new Set(["g"]) }), host("h"), "ok"],
   ["cpu exactly fits", request(), host("h", { allocated: { cpuMilli: 14_000 } }), "ok"],
   ["cpu short by 1m", request(), host("h", { allocated: { cpuMilli: 14_001 } }), "InsufficientCPU"],
   [
@@ -124,13 +126,14 @@ describe("each filter", () => {
     }
   });
 
-  it("run in a fixed order: host state, matching, capacity, provisioning", () => {
+  it("run in a fixed order: host state, matching, failure backoff, capacity, provisioning", () => {
     expect(FILTERS.map((f) => f.name)).toEqual([
       "HostReady",
       "HostSchedulable",
       "HostNotDraining",
       "HypervisorType",
       "HostLabels",
+      "FailureBackoff",
       "CPUFits",
       "MemoryFits",
       "DiskFits",
