@@ -6,7 +6,8 @@
 #   hack/libvirt-up.sh                  the host's own libvirtd (qemu:///system)
 #   hack/libvirt-up.sh --instance NAME  one more, independent libvirtd in its own mount
 #                                       namespace (tmpfs /run, its own /var/lib/libvirt, log and
-#                                       cache directories); prints the PID to enter it with:
+#                                       cache directories, its own VNC ports through its own
+#                                       /etc/libvirt/qemu.conf); prints the PID to enter it with:
 #                                       nsenter -t PID -m -- virsh -c qemu:///system list
 # Instances keep their state under $GRIDDESK_LIBVIRT_DIR (default /var/lib/griddesk-libvirt).
 set -euo pipefail
@@ -79,7 +80,21 @@ if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && answers nsent
   cat "$pidfile"
   exit 0
 fi
-mkdir -p "$base/lib/images" "$base/log" "$base/cache"
+mkdir -p "$base/lib/images" "$base/log" "$base/cache" "$base/etc"
+# Every libvirtd on this machine shares its network namespace, so each instance gets its own
+# range of VNC ports (the host's libvirtd keeps 5900-5999): two daemons picking the same free
+# port at once made QEMU fail with "Failed to find an available port: Address already in use".
+slot=$({
+  flock 9
+  if [ ! -s "$base/vnc-slot" ]; then
+    last=$(cat "${base%/*}"/*/vnc-slot 2>/dev/null | sort -n | tail -1)
+    echo $((${last:-0} + 1)) >"$base/vnc-slot"
+  fi
+  cat "$base/vnc-slot"
+} 9>"${base%/*}/.vnc-slots.lock")
+vnc_min=$((5900 + slot * 100))
+cp -a /etc/libvirt/. "$base/etc/"
+printf 'remote_display_port_min = %d\nremote_display_port_max = %d\n' "$vnc_min" $((vnc_min + 99)) >"$base/etc/qemu.conf"
 # The namespace's first process mounts, starts both daemons (they fork away) and then holds the
 # namespace open; its PID is what agents and scripts nsenter.
 setsid unshare -m --propagation private -- bash -c '
@@ -89,10 +104,11 @@ setsid unshare -m --propagation private -- bash -c '
   mount --bind "$1/lib" /var/lib/libvirt
   mount --bind "$1/log" /var/log/libvirt
   mount --bind "$1/cache" /var/cache/libvirt
+  mount --bind "$1/etc" /etc/libvirt
   virtlogd -d
   libvirtd -d
   exec sleep infinity' ns "$base" </dev/null >"$base/ns.log" 2>&1 &
 echo $! >"$pidfile"
 wait_for nsenter -t "$(cat "$pidfile")" -m --
-log "libvirtd instance $instance up (nsenter -t $(cat "$pidfile") -m)"
+log "libvirtd instance $instance up (nsenter -t $(cat "$pidfile") -m; VNC ports $vnc_min-$((vnc_min + 99)))"
 cat "$pidfile"

@@ -27,4 +27,9 @@ eval "$(hack/cluster-up.sh)"
 echo "control plane up in $(( ($(date +%s%N) - start) / 1000000 )) ms"
 export KUBECTL=$GRIDDESK_CLUSTER_DIR/bin/kubectl
 export GRIDDESK_HELM=${GRIDDESK_HELM:-$(hack/build-helm.sh 2>/dev/null || true)}
-npm run --silent test:integration -- "$@"
+since=$(date -u '+%Y-%m-%d %H:%M:%S')
+if ! npm run --silent test:integration -- "$@"; then
+  step "diagnostics (integration tests failed)"
+  hack/diagnose.sh "$since"
+  exit 1
+fi
