@@ -19,6 +19,7 @@ import {
   SMALL,
   users,
   watchObjects,
+  cordon,
 } from "./drain-support.js";
 import { createTestNamespace, eventsWhen, eventually, installCrds } from "./support/cluster.js";
 import {
@@ -75,7 +76,7 @@ beforeAll(async () => {
   await Promise.all([hostReady(A), hostReady(B)]).catch(fail);
   await roomyHosts([A, B]);
   // Everyone logs on while B is cordoned, so all 20 users are on A; then B takes desktops again.
-  await c.hosts.mergePatch({ name: B }, { spec: { unschedulable: true } });
+  await cordon(B).catch(fail);
   await c.pools.create(
     poolObject(ns, "cc", { buffer: 2, max: 40, resources: SMALL, hostSelector: { matchLabels: { site } } }),
   );
@@ -200,7 +201,7 @@ describe("drain with a deadline", () => {
       { namespace: ns, name: "cc" },
       { spec: { maintenance: { maxUnavailableHosts: 2 } } },
     );
-    await c.hosts.mergePatch({ name: A }, { spec: { unschedulable: true } });
+    await cordon(A).catch(fail);
     const team = users("v", 3);
     const sessions = await logOn(ns, "cc", team).catch(fail);
     expect(sessions.every((s) => s.status?.hostRef === B)).toBe(true);

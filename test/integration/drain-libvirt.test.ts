@@ -10,7 +10,7 @@ import type { DesktopSession } from "../../src/api/types.generated.js";
 import { Resources } from "../../src/controllers/shared/resources.js";
 import { sendNotice } from "../../src/hypervisors/libvirt/notice-channel.js";
 import type { Informer } from "../../src/runtime/index.js";
-import { condition, drainRequest, hostReady, logOn, watchObjects } from "./drain-support.js";
+import { condition, cordon, drainRequest, hostReady, logOn, watchObjects } from "./drain-support.js";
 import { hostContents, libvirtPool, startLibvirtAgent } from "./libvirt-agents.js";
 import { contentRows, screenshot } from "./libvirt-screen.js";
 import { libvirtUp, removeDir, storageDir, testImage } from "./libvirt-support.js";
@@ -72,7 +72,7 @@ beforeAll(async () => {
   );
   await Promise.all([hostReady(LV, 120_000), hostReady(SIM)]).catch(fail);
   // Everyone starts on the libvirt host: the simulated one is cordoned until the drain.
-  await c.hosts.mergePatch({ name: SIM }, { spec: { unschedulable: true } });
+  await cordon(SIM).catch(fail);
   await c.pools.create(libvirtPool(ns, "lab", image, { buffer: 1, hostSelector: { matchLabels: { site } } }));
   const sessions = await logOn(ns, "lab", ["ada", "bo"], 240_000).catch(fail);
   expect(sessions.map((s) => s.status?.hostRef)).toEqual([LV, LV]);

@@ -15,6 +15,7 @@ import {
   SMALL,
   users,
   watchObjects,
+  cordon,
 } from "./drain-support.js";
 import { createTestNamespace, eventually, installCrds } from "./support/cluster.js";
 import {
@@ -57,7 +58,7 @@ beforeAll(async () => {
   );
   await Promise.all([hostReady(A), hostReady(B)]).catch(fail);
   await roomyHosts([A, B]);
-  await c.hosts.mergePatch({ name: B }, { spec: { unschedulable: true } });
+  await cordon(B).catch(fail);
   await c.pools.create(
     poolObject(ns, "cc", { buffer: 1, max: 20, resources: SMALL, hostSelector: { matchLabels: { site } } }),
   );

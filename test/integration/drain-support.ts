@@ -49,6 +49,20 @@ export async function hostReady(name: string, timeoutMs = 90_000): Promise<void>
   );
 }
 
+/**
+ * Cordons a host and waits until the controller has seen it (its Schedulable condition False):
+ * placement reads the same cache, so only then is "no new desktops here" certain.
+ */
+export async function cordon(name: string): Promise<void> {
+  const c = clients();
+  await c.hosts.mergePatch({ name }, { spec: { unschedulable: true } });
+  await eventually(
+    `${name} Schedulable=False`,
+    async () => condition(await c.hosts.tryGet({ name }), "Schedulable")?.status === "False",
+    30_000,
+  );
+}
+
 /** Logs `users` on and waits until every session is Ready; returns them. */
 export async function logOn(
   ns: string,
