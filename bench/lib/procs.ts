@@ -28,6 +28,8 @@ export interface SpawnOptions {
   cpuProfile?: boolean;
   /** `kill -USR2 <pid>` writes a heap snapshot into outDir/heap. */
   heapSnapshots?: boolean;
+  /** V8's old-space limit in MiB (`--max-old-space-size`); unset: V8's default for the machine. */
+  maxOldSpaceMb?: number;
 }
 
 export function spawnGriddesk(name: string, args: string[], opts: SpawnOptions): Proc {
@@ -40,6 +42,7 @@ export function spawnGriddesk(name: string, args: string[], opts: SpawnOptions):
     mkdirSync(dir, { recursive: true });
     nodeFlags.push("--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`);
   }
+  if (opts.maxOldSpaceMb) nodeFlags.push(`--max-old-space-size=${opts.maxOldSpaceMb}`);
   let cwd = repo;
   if (opts.heapSnapshots) {
     cwd = path.join(opts.outDir, "heap");

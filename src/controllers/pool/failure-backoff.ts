@@ -65,6 +65,11 @@ export class FailureBackoff {
     if (entry !== undefined && createdAt > entry.lastFailedCreatedAt) this.entries.delete(key);
   }
 
+  /** Whether any host is remembered at all (false in the usual case: then nothing can be cleared). */
+  get active(): boolean {
+    return this.entries.size > 0;
+  }
+
   /** Milliseconds before `host` may get new desktops of `pool` again; 0 when it may now. */
   remainingMs(pool: string, host: string): number {
     const entry = this.entries.get(`${pool}\0${host}`);

@@ -97,13 +97,15 @@ export class PoolReconciler implements Reconciler {
   private noteOutcomes(pool: Cached<DesktopPool>, key: string, desktops: readonly Cached<Desktop>[]): void {
     for (const d of desktops) {
       const host = d.spec.hostRef;
-      if (!host) continue;
+      const cameUp = d.status?.provisionedAt !== undefined;
+      // Runs over every desktop of the pool on every pass: only failures and (while some host
+      // is backed off) successes cost more than this check.
+      if (!host || (cameUp ? !this.backoff.active : d.status?.phase !== "Failed")) continue;
       const createdAt = Date.parse(d.metadata.creationTimestamp ?? "") || 0;
-      if (d.status?.provisionedAt) {
+      if (cameUp) {
         this.backoff.succeeded(key, host, createdAt);
         continue;
       }
-      if (d.status?.phase !== "Failed") continue;
       const record = this.backoff.failed(key, host, d.metadata.uid ?? d.metadata.name, createdAt);
       if (record === undefined) continue;
       this.ctx.events.event(
@@ -111,7 +113,7 @@ export class PoolReconciler implements Reconciler {
         "Warning",
         R.ProvisioningBackoff,
         `desktop ${d.metadata.name} failed on host ${host} (${record.failures} in a row): ` +
-          `${d.status.message ?? "no message"}; no new desktops go to ${host} for ${Math.round(record.delayMs / 1000)} s`,
+          `${d.status?.message ?? "no message"}; no new desktops go to ${host} for ${Math.round(record.delayMs / 1000)} s`,
       );
     }
   }
