@@ -48,26 +48,27 @@ if [ -c /dev/kvm ]; then
   id -nG libvirt-qemu | grep -qw kvm || usermod -a -G kvm libvirt-qemu
 fi
 
-answers() { timeout 5 "$@" virsh -q -c qemu:///system version >/dev/null 2>&1; }
-wait_for() {
-  for _ in $(seq 100); do answers "$@" && return 0; sleep 0.1; done
-  log "libvirtd did not answer; see /var/log/libvirt/libvirtd.log"; return 1
-}
-
-# virtlogd is asked, not looked for: a socket file left in /run by a virtlogd that was killed
-# (a session ending) proves nothing, and libvirtd without virtlogd fails every domain start at
-# once ("Failed to connect socket to '/run/libvirt/virtlogd-sock': Connection refused").
+# Daemons are asked, not looked for: a socket file left in /run by a daemon that was killed (a
+# session ending) proves nothing, and libvirtd without virtlogd fails every domain start at once
+# ("Failed to connect socket to '/run/libvirt/virtlogd-sock': Connection refused").
+libvirtd_answers() { timeout 5 "$@" virsh -q -c qemu:///system version >/dev/null 2>&1; }
 virtlogd_answers() { timeout 5 "$@" virt-admin -q -c virtlogd:///system srv-list >/dev/null 2>&1; }
+# wait_for DAEMON [ENTER...]: up to 10 s for DAEMON (libvirtd or virtlogd), asked through ENTER.
+wait_for() {
+  local daemon=$1
+  shift
+  for _ in $(seq 100); do "${daemon}_answers" "$@" && return 0; sleep 0.1; done
+  log "$daemon did not answer; see /var/log/libvirt/$daemon.log"; return 1
+}
 
 if [ -z "$instance" ]; then
   if ! virtlogd_answers; then
     virtlogd -d
-    for _ in $(seq 50); do virtlogd_answers && break; sleep 0.1; done
-    virtlogd_answers || { log "virtlogd did not answer; see /var/log/libvirt/virtlogd.log"; exit 1; }
+    wait_for virtlogd
   fi
-  if ! answers; then
+  if ! libvirtd_answers; then
     libvirtd -d
-    wait_for
+    wait_for libvirtd
     log "libvirtd up (qemu:///system)"
   fi
   exit 0
@@ -76,7 +77,7 @@ fi
 case "$instance" in *[!a-z0-9-]* | "") log "instance names are [a-z0-9-]+"; exit 2 ;; esac
 base=${GRIDDESK_LIBVIRT_DIR:-/var/lib/griddesk-libvirt}/$instance
 pidfile=$base/ns.pid
-if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && answers nsenter -t "$(cat "$pidfile")" -m --; then
+if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && libvirtd_answers nsenter -t "$(cat "$pidfile")" -m --; then
   cat "$pidfile"
   exit 0
 fi
@@ -109,6 +110,6 @@ setsid unshare -m --propagation private -- bash -c '
   libvirtd -d
   exec sleep infinity' ns "$base" </dev/null >"$base/ns.log" 2>&1 &
 echo $! >"$pidfile"
-wait_for nsenter -t "$(cat "$pidfile")" -m --
+wait_for libvirtd nsenter -t "$(cat "$pidfile")" -m --
 log "libvirtd instance $instance up (nsenter -t $(cat "$pidfile") -m; VNC ports $vnc_min-$((vnc_min + 99)))"
 cat "$pidfile"

@@ -18,6 +18,8 @@ interface Entry {
   counted: Set<string>;
 }
 
+const entryKey = (pool: string, host: string): string => `${pool}\0${host}`;
+
 export interface FailureRecord {
   failures: number;
   delayMs: number;
@@ -36,7 +38,7 @@ export class FailureBackoff {
    * the first time a desktop is counted, undefined when it was counted before.
    */
   failed(pool: string, host: string, uid: string, createdAt: number): FailureRecord | undefined {
-    const key = `${pool}\0${host}`;
+    const key = entryKey(pool, host);
     const now = this.clock.now();
     this.collect(now);
     const entry = this.entries.get(key) ?? {
@@ -60,7 +62,7 @@ export class FailureBackoff {
 
   /** A desktop created at `createdAt` came up on `host`: if it is newer than the last failure, the host works again. */
   succeeded(pool: string, host: string, createdAt: number): void {
-    const key = `${pool}\0${host}`;
+    const key = entryKey(pool, host);
     const entry = this.entries.get(key);
     if (entry !== undefined && createdAt > entry.lastFailedCreatedAt) this.entries.delete(key);
   }
@@ -72,13 +74,13 @@ export class FailureBackoff {
 
   /** Milliseconds before `host` may get new desktops of `pool` again; 0 when it may now. */
   remainingMs(pool: string, host: string): number {
-    const entry = this.entries.get(`${pool}\0${host}`);
+    const entry = this.entries.get(entryKey(pool, host));
     return entry === undefined ? 0 : Math.max(0, entry.until - this.clock.now());
   }
 
   /** Failures in a row on `host` for `pool` (0 when none are remembered). */
   failures(pool: string, host: string): number {
-    return this.entries.get(`${pool}\0${host}`)?.failures ?? 0;
+    return this.entries.get(entryKey(pool, host))?.failures ?? 0;
   }
 
   /** Forgets hosts whose last failure is long past (deleted pools and hosts, fixed hosts never retried). */

@@ -55,7 +55,9 @@ export class PoolReconciler implements Reconciler {
     this.noteOutcomes(pool, key, desktops);
     const hosts = this.hostViews();
     const eligible = hosts.filter((h) => this.hostMatches(pool, h));
-    const backingOff = eligible.filter((h) => this.backoff.remainingMs(key, h.name) > 0);
+    const backingOff = this.backoff.active
+      ? eligible.filter((h) => this.backoff.remainingMs(key, h.name) > 0)
+      : [];
     let unplaced: string | undefined;
 
     const settled = this.ctx.expectations.satisfied(key);
