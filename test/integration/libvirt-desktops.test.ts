@@ -74,9 +74,19 @@ afterAll(async () => {
 
 describe("libvirt desktops", () => {
   it("logon: a running domain on an overlay, VNC live; logoff: domain and overlay gone", async () => {
-    const node = await c.hosts.get({ name: host });
+    // The host's status (facts, cached images) is the agent's own roll-up, written apart from
+    // the desktop that made the pool ready: wait for it.
+    const node = await eventually(
+      "the host reports the image Ready",
+      async () => {
+        const n = await c.hosts.get({ name: host });
+        return n.status?.images?.some((i) => i.sha256 === image.sha256 && i.state === "Ready")
+          ? n
+          : undefined;
+      },
+      60_000,
+    );
     expect(node.status?.facts?.hypervisorVersion).toMatch(/QEMU .* \/ libvirt/);
-    expect(node.status?.images?.find((i) => i.sha256 === image.sha256)?.state).toBe("Ready");
 
     await c.sessions.create(sessionObject(ns, "boot", "alice"));
     const session = await eventually("alice Ready", async () => {

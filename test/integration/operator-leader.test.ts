@@ -74,7 +74,11 @@ describe("leader election", () => {
       90_000,
     );
     const [leaderPort, standbyPort] = await Promise.all([servedPort(leader), servedPort(standby)]);
-    expect(await metricSum(leaderPort, "controller_runtime_reconcile_total")).toBeGreaterThan(0);
+    await eventually(
+      "the leader's reconciles counted",
+      async () => (await metricSum(leaderPort, "controller_runtime_reconcile_total")) > 0,
+      30_000,
+    );
     expect(await metricSum(standbyPort, "controller_runtime_reconcile_total")).toBe(0);
     expect(await metricSum(standbyPort, "leader_election_master_status")).toBe(0);
 
@@ -91,7 +95,13 @@ describe("leader election", () => {
       async () => (await c.sessions.get({ namespace: ns, name: "bob" })).status?.phase === "Ready",
       90_000,
     );
-    expect(await metricSum(standbyPort, "controller_runtime_reconcile_total")).toBeGreaterThan(0);
-    expect(await metricSum(standbyPort, "leader_election_master_status")).toBe(1);
+    // Counted when each reconcile returns, just after the write the test saw: wait for the figures.
+    await eventually(
+      "the new leader's metrics: reconciles counted, leading",
+      async () =>
+        (await metricSum(standbyPort, "controller_runtime_reconcile_total")) > 0 &&
+        (await metricSum(standbyPort, "leader_election_master_status")) === 1,
+      30_000,
+    );
   });
 });

@@ -63,7 +63,12 @@ describe("logon and logoff", () => {
     const desktopName = ready.status?.desktopRef as string;
     const desktop = await c.desktops.get({ namespace: ns, name: desktopName });
     expect(desktop.spec.sessionRef?.uid).toBe(ready.metadata.uid);
-    expect(desktop.status?.phase).toBe("InUse");
+    // The agent reports InUse once it sees the binding, which may be just after the session is Ready.
+    await eventually(
+      "the bound desktop InUse",
+      async () => (await c.desktops.get({ namespace: ns, name: desktopName })).status?.phase === "InUse",
+      30_000,
+    );
 
     await eventsWhen(ns, "involvedObject.name=alice", "name", (out) => out.trim() !== "");
 

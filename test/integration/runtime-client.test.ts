@@ -5,7 +5,7 @@ import { ObjectClient } from "../../src/runtime/client.js";
 import { ConflictError, NotFoundError } from "../../src/runtime/errors.js";
 import type { KubeObject, ResourceRef } from "../../src/runtime/resource.js";
 import { RestClient } from "../../src/runtime/rest.js";
-import { createTestNamespace, deleteNamespace, kubeConfig } from "./support/cluster.js";
+import { createTestNamespace, deleteNamespace, eventually, kubeConfig } from "./support/cluster.js";
 
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
@@ -103,14 +103,9 @@ describe("ObjectClient against the API server", () => {
       },
     };
     // The namespace's default ServiceAccount appears shortly after the namespace does.
-    let pod: Pod | undefined;
-    for (let i = 0; i < 100 && !pod; i++) {
-      pod = await pods.create(body).catch(async () => {
-        await new Promise((r) => setTimeout(r, 200));
-        return undefined;
-      });
-    }
-    if (!pod) pod = await pods.create(body);
+    const pod = await eventually("a Pod created (once the default ServiceAccount exists)", () =>
+      pods.create(body),
+    );
     const updated = await pods.updateStatus({ ...pod, status: { ...pod.status, message: "from test" } });
     expect(updated.status?.message).toBe("from test");
     await expect(pods.updateStatus({ ...pod, status: { message: "stale" } })).rejects.toBeInstanceOf(

@@ -9,7 +9,7 @@ import type { KubeObject, ResourceRef } from "../../src/runtime/resource.js";
 import { RestClient } from "../../src/runtime/rest.js";
 import { labelIndex, type Cached } from "../../src/runtime/store.js";
 import { newWatch, type WatchClient } from "../../src/runtime/watch.js";
-import { createTestNamespace, deleteNamespace, kubeConfig } from "./support/cluster.js";
+import { createTestNamespace, deleteNamespace, eventually, kubeConfig } from "./support/cluster.js";
 
 const CONFIGMAPS: ResourceRef = { group: "", version: "v1", plural: "configmaps", namespaced: true };
 
@@ -54,18 +54,6 @@ function start(opts: { watcher?: WatchClient; stallTimeoutMs?: number; labelSele
   informer.start();
   informers.push(informer);
   return { informer, events };
-}
-
-async function eventually(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const configMap = (name: string, labels: Record<string, string>, data: Record<string, string> = {}) => ({

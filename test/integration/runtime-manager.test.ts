@@ -8,7 +8,7 @@ import type { Lease } from "../../src/runtime/lease-record.js";
 import { RuntimeMetrics } from "../../src/runtime/metrics.js";
 import { done, type Reconciler } from "../../src/runtime/reconcile.js";
 import type { KubeObject, ResourceRef } from "../../src/runtime/resource.js";
-import { createTestNamespace, deleteNamespace, kubeConfig } from "./support/cluster.js";
+import { createTestNamespace, deleteNamespace, eventually, kubeConfig } from "./support/cluster.js";
 
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
@@ -20,18 +20,6 @@ beforeAll(async () => {
   ns = await createTestNamespace("rt-manager");
 });
 afterAll(async () => deleteNamespace(ns));
-
-async function eventually(
-  what: string,
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("Manager against the API server", () => {
   it("leads, syncs, reconciles, serves probes and metrics, then shuts down cleanly", async () => {
@@ -103,7 +91,15 @@ describe("Manager against the API server", () => {
       return all.length === 2 && all.every((c) => c.data?.reconciled === "true");
     });
 
-    const metrics = (await get("/metrics")).body;
+    // A reconcile is counted when it returns, just after the write the test saw: wait for it.
+    const metrics = await eventually("a successful reconcile counted", async () => {
+      const body = (await get("/metrics")).body;
+      return /controller_runtime_reconcile_total\{controller="configmap-demo",result="success"\} [1-9]/.test(
+        body,
+      )
+        ? body
+        : undefined;
+    });
     expect(metrics).toMatch(
       /controller_runtime_reconcile_total\{controller="configmap-demo",result="success"\} [1-9]/,
     );

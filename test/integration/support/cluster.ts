@@ -92,10 +92,14 @@ export async function installCrds(): Promise<void> {
   await mustKubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", dir]);
 }
 
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
+/**
+ * The suite's one wait: polls `check` until it returns a truthy value (which it resolves with), or
+ * throws once `timeoutMs` has passed, naming `what` and the check's last error. A deadline here
+ * is how long a slow machine may take, never a figure under test (those are benchmarks).
+ */
 export async function eventually<T>(
   what: string,
-  check: () => Promise<T | undefined | null | false>,
+  check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   timeoutMs = 60_000,
   intervalMs = 200,
 ): Promise<T> {

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { eventually } from "./cluster.js";
 
 const repo = new URL("../../../", import.meta.url).pathname;
 const logDir = mkdtempSync(path.join(tmpdir(), "griddesk-test-logs-"));
@@ -65,13 +66,15 @@ export async function stopAll(procs: readonly (GriddeskProcess | undefined)[]): 
  * read: that line comes early, and a busy process soon logs hundreds of lines after it.
  */
 export async function servedPort(proc: GriddeskProcess, timeoutMs = 30_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const m = /"port":(\d+)/.exec(readLog(proc.logFile));
-    if (m) return Number(m[1]);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${proc.name} never said which port it serves; log:\n${proc.tail()}`);
+  const port = await eventually(
+    `${proc.name} to say which port it serves`,
+    () => /"port":(\d+)/.exec(readLog(proc.logFile))?.[1],
+    timeoutMs,
+    100,
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}; log:\n${proc.tail()}`);
+  });
+  return Number(port);
 }
 
 /** Sum of a Prometheus counter's samples (all label sets) from a process's /metrics. */

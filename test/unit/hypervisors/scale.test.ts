@@ -1,4 +1,5 @@
 // One agent process serving hundreds of simulated hosts with thousands of VMs, on one clock.
+// (How long this takes is bench:scale's figure, on a real control plane; no wall-clock bound here.)
 import { describe, expect, it } from "@jest/globals";
 import type { HypervisorAdapter } from "../../../src/hypervisors/adapter.js";
 import { AdapterRegistry } from "../../../src/hypervisors/registry.js";
@@ -19,7 +20,6 @@ describe("simulated adapter at scale", () => {
     }
     let hints = 0;
     for (const adapter of hosts) adapter.onChange(() => hints++);
-    const started = performance.now();
     for (const [h, adapter] of hosts.entries()) {
       for (let i = 0; i < 20; i++) await adapter.create(vmSpec(i, `ns-${h % 7}`));
     }
@@ -35,6 +35,5 @@ describe("simulated adapter at scale", () => {
     expect(new Set(running.map((vm) => `${vm.endpoint?.host}:${vm.endpoint?.port}`)).size).toBe(
       running.length,
     );
-    expect(performance.now() - started).toBeLessThan(10_000);
   });
 });
