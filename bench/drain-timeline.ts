@@ -2,8 +2,8 @@
 // step as a client sees it, and the reminder schedule's latencies. Used by bench/drain.ts.
 import { reminderTimes } from "../src/controllers/drain/notice.js";
 import { paths } from "./lib/griddesk.js";
-import type { Kube } from "./lib/kube.js";
-import { latencies } from "./lib/stats.js";
+import { inParallel, MergePatch, type Kube } from "./lib/kube.js";
+import { latencies, until } from "./lib/stats.js";
 
 export interface Notice {
   message: string;
@@ -100,4 +100,39 @@ export async function watchTimeline(kube: Kube, ns: string, target: string) {
     ),
   );
   return s;
+}
+
+/**
+ * The floor for telling N users: a plain client writes N objects at once (16 in flight) and a
+ * watch sees each change; returns each write's latency (write sent → seen by the watch). No
+ * operator is involved, so this is what the API server alone costs for N notices, measured in
+ * the same run and on the same load as the drain it stands beside.
+ */
+export async function noticeFloor(kube: Kube, ns: string, n: number): Promise<number[]> {
+  const path = `/api/v1/namespaces/${ns}/configmaps`;
+  const names = Array.from({ length: n }, (_, i) => `notice-floor-${i}`);
+  await inParallel(names, 16, (name) =>
+    kube.request("POST", path, { metadata: { name, labels: { "griddesk.io/bench": "notice-floor" } } }),
+  );
+  const rv = ((await kube.get(`${path}?limit=1`)) as { metadata: { resourceVersion: string } }).metadata
+    .resourceVersion;
+  const seen = new Map<string, number>();
+  const watch = await kube.watch(
+    `${path}?labelSelector=griddesk.io%2Fbench%3Dnotice-floor`,
+    rv,
+    (type, o) => {
+      const name = (o as { metadata: { name: string } }).metadata.name;
+      if (type === "MODIFIED" && !seen.has(name)) seen.set(name, Date.now());
+    },
+    () => undefined,
+  );
+  const sent = new Map<string, number>();
+  await inParallel(names, 16, (name) => {
+    sent.set(name, Date.now());
+    return kube.request("PATCH", `${path}/${name}`, { data: { notice: "Kernel upgrade." } }, MergePatch);
+  });
+  await until("floor writes seen by the watch", () => seen.size === n || undefined, 60_000, 20);
+  watch.stop();
+  await inParallel(names, 16, (name) => kube.request("DELETE", `${path}/${name}`));
+  return names.map((name) => (seen.get(name) as number) - (sent.get(name) as number));
 }

@@ -69,7 +69,7 @@ export function expectForcedOffAtDeadline(seen: SessionsSeen, deadline: string, 
   const deadlineMs = Date.parse(deadline);
   for (const [name, at] of seen.leftReady)
     if (!early.includes(name))
-      expect({ name, leftReadyAt: at >= deadlineMs }).toEqual({ name, leftReadyAt: true });
+      expect({ name, msBeforeDeadline: Math.max(0, deadlineMs - at) }).toEqual({ name, msBeforeDeadline: 0 });
   for (const [name, { session }] of seen.ended) {
     expect(early).not.toContain(name);
     expect(session.status?.endReason).toBe("HostDrained");
