@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The integration half of `make test` (also what `make test-stress` runs): a real libvirtd with
-# QEMU and the bootable test image, a real control plane of its own (separate directory and ports
+# QEMU and the bootable test image, a real SFTP file server for profiles, a real control plane of its own (separate directory and ports
 # from `make run`'s, torn down afterwards), then the integration tests. Arguments go to jest
 # (e.g. a path filter: hack/test-integration.sh pool-backoff).
 set -euo pipefail
@@ -11,6 +11,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "real libvirtd with QEMU and the bootable test image (for the libvirt tests)"
 hack/libvirt-up.sh
 echo "test image: $(hack/build-test-image.sh)"
+
+step "real file server for profiles (OpenSSH's SFTP server on 127.0.0.1)"
+eval "$(hack/fileserver-up.sh)"
 
 step "integration tests on a real control plane"
 export GRIDDESK_CLUSTER_DIR=${GRIDDESK_TEST_CLUSTER_DIR:-$PWD/.griddesk/test-cluster}
