@@ -165,12 +165,7 @@ export class SftpStore {
    * durable (fsync on the server); the caller verifies and publishes it.
    */
   async upload(localPath: string, remotePath: string): Promise<Upload> {
-    const dir = path.posix.join(path.posix.dirname(this.rel(remotePath)), TEMP_DIR);
-    await this.ensureDir(dir);
-    const tempPath = path.posix.join(
-      dir,
-      `${path.posix.basename(remotePath)}.${randomBytes(6).toString("hex")}${PART}`,
-    );
+    const tempPath = await this.tempFor(this.rel(remotePath));
     const { size, sha256 } = await localDigest(localPath);
     const deadline = this.transferDeadline(size);
     await this.run(`upload ${remotePath}`, deadline, (done) =>
@@ -217,30 +212,33 @@ export class SftpStore {
    */
   async swap(remotePath: string, content: Buffer): Promise<void> {
     const target = this.rel(remotePath);
-    const dir = path.posix.dirname(target);
-    const temp = path.posix.join(
-      dir,
-      TEMP_DIR,
-      `${path.posix.basename(target)}.${randomBytes(6).toString("hex")}${PART}`,
+    const { tempPath } = await this.put(target, content);
+    await this.run(`rename onto ${remotePath}`, this.cfg.opTimeoutMs, (done) =>
+      this.sftp.ext_openssh_rename(this.abs(tempPath), this.abs(target), done),
     );
-    await this.ensureDir(path.posix.dirname(temp));
+    await this.fsyncPath(path.posix.dirname(target), "r");
+  }
+
+  /**
+   * Writes a small file (a manifest, a marker) to a temporary name beside `remotePath` and makes
+   * it durable, like upload() does for a local file; the caller publishes or swaps it in.
+   */
+  async put(remotePath: string, content: Buffer): Promise<Upload> {
+    const tempPath = await this.tempFor(this.rel(remotePath));
     const handle = await this.run<Buffer>(`write ${remotePath}`, this.cfg.opTimeoutMs, (done) =>
-      this.sftp.open(this.abs(temp), "w", done),
+      this.sftp.open(this.abs(tempPath), "w", done),
     );
     try {
       await this.run(`write ${remotePath}`, this.cfg.opTimeoutMs, (done) =>
         this.sftp.write(handle, content, 0, content.length, 0, done),
       );
-      await this.run(`fsync ${temp}`, this.cfg.opTimeoutMs, (done) =>
+      await this.run(`fsync ${tempPath}`, this.cfg.opTimeoutMs, (done) =>
         this.sftp.ext_openssh_fsync(handle, done),
       );
     } finally {
       await this.closeHandle(handle);
     }
-    await this.run(`rename onto ${remotePath}`, this.cfg.opTimeoutMs, (done) =>
-      this.sftp.ext_openssh_rename(this.abs(temp), this.abs(target), done),
-    );
-    await this.fsyncPath(dir, "r");
+    return { tempPath, size: content.length, sha256: createHash("sha256").update(content).digest("hex") };
   }
 
   /** The whole of a small file (a manifest). */
@@ -350,6 +348,13 @@ export class SftpStore {
       stream.on("end", () => done(undefined));
     });
     return { size, sha256: hash.digest("hex") };
+  }
+
+  /** A fresh temporary name for `rel` in its directory's TEMP_DIR (made if missing). */
+  private async tempFor(rel: string): Promise<string> {
+    const dir = path.posix.join(path.posix.dirname(rel), TEMP_DIR);
+    await this.ensureDir(dir);
+    return path.posix.join(dir, `${path.posix.basename(rel)}.${randomBytes(6).toString("hex")}${PART}`);
   }
 
   /** mkdir -p below the root, each level created if missing. */

@@ -9,6 +9,7 @@ import { truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
+import { headName, ProfileFence, StaleEpochError } from "../../src/profiles/fence.js";
 import { SftpStore, StoreError, TEMP_DIR } from "../../src/profiles/sftp-store.js";
 import { eventually } from "./support/cluster.js";
 import {
@@ -187,5 +188,41 @@ describe("profile store on the real SFTP server", () => {
     }
     const again = await connect();
     expect((await again.list(dir)).length).toBeGreaterThan(0);
+  });
+});
+
+describe("one writer per profile, fenced at the store (two store clients)", () => {
+  it("a stale epoch's publish is refused, and a zombie's write is never read", async () => {
+    const [a, b] = [await connect(), await connect()];
+    const p = `${dir}/fenced`;
+    const [fa, fb] = [new ProfileFence(a, p), new ProfileFence(b, p)];
+    expect(await fa.readHead()).toEqual({ epoch: 0, head: { chain: [] } }); // a first logon
+
+    // Writer A (epoch 1) takes the profile and publishes v1.
+    expect(await fa.claim(1)).toEqual({ chain: [] });
+    await fa.publish(1, { chain: ["v1"] });
+    expect(await fb.readHead()).toEqual({ epoch: 1, head: { chain: ["v1"] } });
+
+    // Writer B is granted epoch 2 (A's host stopped answering): it starts from A's head.
+    expect(await fb.claim(2)).toEqual({ chain: ["v1"] });
+    expect(await fa.readHead()).toEqual({ epoch: 2, head: { chain: ["v1"] } });
+
+    // A comes back and publishes with its old epoch: refused, head unchanged.
+    const refused = await settled(fa.publish(1, { chain: ["v1", "a2"] }));
+    expect(refused).toBeInstanceOf(StaleEpochError);
+    expect(refused).toMatchObject({ epoch: 1, newest: 2 });
+    expect(await fb.readHead()).toEqual({ epoch: 2, head: { chain: ["v1"] } });
+    // Nor can it claim an epoch the store already knows.
+    expect(await settled(fa.claim(2))).toMatchObject({ epoch: 2, newest: 2 });
+
+    // A zombie that passed its check before B's claim still lands its write on the store (SFTP
+    // has no compare-and-swap): it is there, and nobody reads it.
+    await a.swap(`${p}/heads/${headName(1)}`, Buffer.from(JSON.stringify({ chain: ["v1", "zombie"] })));
+    expect(readFileSync(onServer(`fenced/heads/${headName(1)}`), "utf8")).toContain("zombie");
+    expect(await fa.readHead()).toEqual({ epoch: 2, head: { chain: ["v1"] } });
+
+    // B publishes; both clients read B's head.
+    await fb.publish(2, { chain: ["v1", "b2"] });
+    for (const f of [fa, fb]) expect(await f.readHead()).toEqual({ epoch: 2, head: { chain: ["v1", "b2"] } });
   });
 });
