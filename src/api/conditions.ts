@@ -74,6 +74,11 @@ export const DesktopPoolConditions = {
   HostsAvailable: "HostsAvailable",
   /** status.available has reached spec.buffer (within min and max). */
   BufferSatisfied: "BufferSatisfied",
+  /**
+   * Only on a pool with spec.session.persistence ProfileManaged: whether its users' profiles are
+   * restored at logon and saved at logoff. Absent on NonPersistent pools.
+   */
+  ProfilesSynced: "ProfilesSynced",
 } as const;
 export type DesktopPoolConditionType = ValueOf<typeof DesktopPoolConditions>;
 
@@ -98,6 +103,11 @@ export const DesktopPoolReasons = {
   ProvisioningFailing: "ProvisioningFailing",
   /** Event: a desktop failed before it was ever Available; its host gets no new desktops of the pool for a while. */
   ProvisioningBackoff: "ProvisioningBackoff",
+  /**
+   * ProfilesSynced=False (and a Warning Event when it starts): this griddesk does not sync profiles
+   * yet, so what a user changes is lost at logoff; the pool serves desktops otherwise as usual.
+   */
+  ProfileSyncNotAvailable: "ProfileSyncNotAvailable",
 } as const;
 export type DesktopPoolReason = ValueOf<typeof DesktopPoolReasons>;
 

@@ -581,7 +581,7 @@ export interface PlacementPolicy {
  */
 export interface SessionPolicy {
   /**
-   * NonPersistent: nothing survives logoff. ProfileManaged: the user's profile is restored at logon and saved at logoff to spec.profile.store (the desktop itself is still discarded).
+   * NonPersistent: nothing survives logoff. ProfileManaged: the user's profile is to be restored at logon and saved at logoff to spec.profile.store (the desktop itself is still discarded); this version does not sync profiles yet, and the pool's ProfilesSynced condition says so.
    *
    * @default "NonPersistent"
    */

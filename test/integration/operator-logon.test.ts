@@ -87,6 +87,37 @@ describe("logon and logoff", () => {
     });
   });
 
+  it("owns up that a ProfileManaged pool's profiles are not synced yet, and serves it", async () => {
+    await c.pools.create(
+      poolObject(ns, "kb", {
+        buffer: 1,
+        hostSelector: { matchLabels: { site } },
+        session: { persistence: "ProfileManaged" },
+        profile: { store: "smb://files.example.com/profiles" },
+      }),
+    );
+    const cond = await eventually("ProfilesSynced=False on the ProfileManaged pool", async () =>
+      (await c.pools.get({ namespace: ns, name: "kb" })).status?.conditions?.find(
+        (x) => x.type === "ProfilesSynced" && x.status === "False",
+      ),
+    );
+    expect(cond.reason).toBe("ProfileSyncNotAvailable");
+    expect(cond.message).toContain("lost at logoff");
+    await eventsWhen(
+      ns,
+      "involvedObject.name=kb,reason=ProfileSyncNotAvailable",
+      "jsonpath={.items[*].type}",
+      (out) => out.trim() === "Warning",
+    );
+    // A pool that keeps no profiles says nothing about them.
+    const cc = await c.pools.get({ namespace: ns, name: "cc" });
+    expect(cc.status?.conditions?.map((x) => x.type)).not.toContain("ProfilesSynced");
+    await eventually(
+      "the ProfileManaged pool's buffer filled",
+      async () => (await c.pools.get({ namespace: ns, name: "kb" })).status?.available === 1,
+    );
+  });
+
   it("reports why a pool cannot be served, and keeps running", async () => {
     await c.pools.create(
       poolObject(ns, "nowhere", { buffer: 1, hostSelector: { matchLabels: { site: "atlantis" } } }),

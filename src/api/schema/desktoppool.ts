@@ -43,8 +43,9 @@ const session: Schema = tsNamed("SessionPolicy", {
       "SessionPersistence",
       {
         description:
-          "NonPersistent: nothing survives logoff. ProfileManaged: the user's profile is restored at logon and " +
-          "saved at logoff to spec.profile.store (the desktop itself is still discarded).",
+          "NonPersistent: nothing survives logoff. ProfileManaged: the user's profile is to be restored at " +
+          "logon and saved at logoff to spec.profile.store (the desktop itself is still discarded); this version " +
+          "does not sync profiles yet, and the pool's ProfilesSynced condition says so.",
         type: "string",
         enum: ["NonPersistent", "ProfileManaged"],
         default: "NonPersistent",

@@ -34,6 +34,7 @@ import { patchStatusIfChanged } from "../shared/status.js";
 import { mapLimit } from "../shared/concurrency.js";
 import { imageHash, planPool, type PoolPlan } from "./plan.js";
 import { FailureBackoff } from "./failure-backoff.js";
+import { profilesVerdict } from "./profiles.js";
 
 const WRITE_CONCURRENCY = 16;
 
@@ -326,6 +327,14 @@ export class PoolReconciler implements Reconciler {
       set(C.Ready, false, R.Paused, "spec.paused is true: the pool neither creates nor deletes desktops");
     else if (hosts === 0) set(C.Ready, false, R.NoEligibleHosts, "no eligible hosts");
     else set(C.Ready, full, full ? R.PoolReady : reason, message);
+    const profiles = profilesVerdict(pool);
+    if (!profiles) conditions = conditions?.filter((c) => c.type !== C.ProfilesSynced);
+    else {
+      const before = conditions?.find((c) => c.type === C.ProfilesSynced);
+      if (before?.reason !== profiles.reason)
+        this.ctx.events.event(pool, "Warning", profiles.reason, profiles.message);
+      set(C.ProfilesSynced, profiles.status === "True", profiles.reason, profiles.message);
+    }
     return { observedGeneration: gen, conditions, ...plan.counts, hosts, imageHash: imageHash(pool) };
   }
 }
