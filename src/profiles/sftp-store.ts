@@ -96,6 +96,7 @@ export class SftpStore {
       );
     client.on("error", end);
     client.on("close", () => end());
+    sftp.on("error", end); // an unhandled 'error' would end the process, not just the connection
   }
 
   private markGone(err: StoreError): void {

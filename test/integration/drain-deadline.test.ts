@@ -104,7 +104,10 @@ describe("drain with a deadline", () => {
     await c.hosts.mergePatch({ name: A }, { spec: { drain: drainRequest("30s") } });
     const drain = await eventually(
       "the drain's window in A's status",
-      async () => (await c.hosts.get({ name: A })).status?.drain,
+      async () => {
+        const d = (await c.hosts.get({ name: A })).status?.drain;
+        return d?.deadline && d.startedAt ? d : undefined;
+      },
       30_000,
     ).catch(fail);
     const deadline = drain.deadline as string;
