@@ -15,7 +15,7 @@
 // publish is refused by what is on the store. The writer checks before it publishes (to refuse
 // early) and after (to report a publish that a newer epoch overtook).
 import path from "node:path";
-import { StoreError, type SftpStore } from "./sftp-store.js";
+import { StoreError, unlessNotFound, type SftpStore } from "./sftp-store.js";
 
 /** A profile's head: the version files of its chain, oldest first (empty: a first logon). */
 export interface Head {
@@ -63,8 +63,8 @@ export function newestEpoch(names: readonly string[]): number {
   return newest;
 }
 
-function parseHead(bytes: Buffer, where: string): Head {
-  const doc = JSON.parse(bytes.toString("utf8")) as Partial<Head>;
+function parseHead(value: unknown, where: string): Head {
+  const doc = (value ?? {}) as Partial<Head>;
   if (!Array.isArray(doc.chain) || !doc.chain.every((v) => typeof v === "string"))
     throw new StoreError("Failure", `${where} is not a profile head ({"chain": [...]})`);
   return { chain: doc.chain };
@@ -87,11 +87,17 @@ export class ProfileFence {
     const epoch = await this.newestEpoch();
     if (epoch === 0) return { epoch, head: EMPTY };
     const published = path.posix.join(this.dir, HEADS, headName(epoch));
-    if (await this.store.exists(published))
-      return { epoch, head: parseHead(await this.store.read(published), published) };
+    const doc = await unlessNotFound(this.readJson(published), undefined);
+    if (doc !== undefined) return { epoch, head: parseHead(doc, published) };
     const marker = path.posix.join(this.dir, EPOCHS, markerName(epoch));
-    const doc = JSON.parse((await this.store.read(marker)).toString("utf8")) as Partial<Marker>;
-    return { epoch, head: parseHead(Buffer.from(JSON.stringify(doc.head ?? EMPTY)), marker) };
+    return {
+      epoch,
+      head: parseHead(((await this.readJson(marker)) as Partial<Marker>).head ?? EMPTY, marker),
+    };
+  }
+
+  private async readJson(rel: string): Promise<unknown> {
+    return JSON.parse((await this.store.read(rel)).toString("utf8"));
   }
 
   /**

@@ -10,7 +10,6 @@ import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { pipeline } from "node:stream/promises";
 import { Client, type ConnectConfig, type FileEntryWithStats, type SFTPWrapper } from "ssh2";
 
 /** Why a store operation failed, so callers branch on kind, not on message text. */
@@ -167,7 +166,7 @@ export class SftpStore {
    */
   async upload(localPath: string, remotePath: string): Promise<Upload> {
     const tempPath = await this.tempFor(this.rel(remotePath));
-    const { size, sha256 } = await localDigest(localPath);
+    const { size, sha256 } = await digestOf(createReadStream(localPath));
     const deadline = this.transferDeadline(size);
     await this.run(`upload ${remotePath}`, deadline, (done) =>
       this.sftp.fastPut(localPath, this.abs(tempPath), { concurrency: 16, chunkSize: 32 * 1024 }, done),
@@ -244,14 +243,15 @@ export class SftpStore {
 
   /** The whole of a small file (a manifest). */
   async read(remotePath: string): Promise<Buffer> {
-    const rel = this.rel(remotePath);
     const chunks: Buffer[] = [];
-    await this.run(`read ${remotePath}`, this.cfg.opTimeoutMs, (done) => {
-      const stream = this.sftp.createReadStream(this.abs(rel));
-      stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("error", done);
-      stream.on("end", () => done(undefined));
-    });
+    await this.streamRemote(
+      this.rel(remotePath),
+      `read ${remotePath}`,
+      this.cfg.opTimeoutMs,
+      async (source) => {
+        for await (const chunk of source) chunks.push(chunk);
+      },
+    );
     return Buffer.concat(chunks);
   }
 
@@ -273,15 +273,10 @@ export class SftpStore {
   /** The entries of a directory (without . and ..); [] when it does not exist. */
   async list(remoteDir: string): Promise<Entry[]> {
     const rel = this.rel(remoteDir);
-    let entries: FileEntryWithStats[];
-    try {
-      entries = await this.run(`list ${remoteDir}`, this.cfg.opTimeoutMs, (done) =>
-        this.sftp.readdir(this.abs(rel), done),
-      );
-    } catch (err) {
-      if (err instanceof StoreError && err.code === "NotFound") return [];
-      throw err;
-    }
+    const entries = await unlessNotFound<readonly FileEntryWithStats[]>(
+      this.run(`list ${remoteDir}`, this.cfg.opTimeoutMs, (done) => this.sftp.readdir(this.abs(rel), done)),
+      [],
+    );
     return entries
       .map((e) => ({
         name: e.filename,
@@ -295,13 +290,10 @@ export class SftpStore {
   /** Removes a file; a file already gone is not an error. */
   async delete(remotePath: string): Promise<void> {
     const rel = this.rel(remotePath);
-    try {
-      await this.run(`delete ${remotePath}`, this.cfg.opTimeoutMs, (done) =>
-        this.sftp.unlink(this.abs(rel), done),
-      );
-    } catch (err) {
-      if (!(err instanceof StoreError && err.code === "NotFound")) throw err;
-    }
+    await unlessNotFound(
+      this.run(`delete ${remotePath}`, this.cfg.opTimeoutMs, (done) => this.sftp.unlink(this.abs(rel), done)),
+      undefined,
+    );
   }
 
   /**
@@ -320,13 +312,10 @@ export class SftpStore {
   }
 
   async exists(remotePath: string): Promise<boolean> {
-    try {
-      await this.stat(this.rel(remotePath));
-      return true;
-    } catch (err) {
-      if (err instanceof StoreError && err.code === "NotFound") return false;
-      throw err;
-    }
+    return unlessNotFound(
+      this.stat(this.rel(remotePath)).then(() => true),
+      false,
+    );
   }
 
   private async stat(rel: string): Promise<{ size: number }> {
@@ -336,19 +325,28 @@ export class SftpStore {
     return { size: st.size };
   }
 
-  private async digest(rel: string, expectedSize: number): Promise<{ size: number; sha256: string }> {
-    const hash = createHash("sha256");
-    let size = 0;
-    await this.run(`read back ${rel}`, this.transferDeadline(expectedSize), (done) => {
-      const stream = this.sftp.createReadStream(this.abs(rel), { highWaterMark: 64 * 1024 });
-      stream.on("data", (c: Buffer) => {
-        size += c.length;
-        hash.update(c);
-      });
-      stream.on("error", done);
-      stream.on("end", () => done(undefined));
+  private async digest(rel: string, expectedSize: number): Promise<Digest> {
+    let digest: Digest | undefined;
+    await this.streamRemote(rel, `read back ${rel}`, this.transferDeadline(expectedSize), async (source) => {
+      digest = await digestOf(source);
     });
-    return { size, sha256: hash.digest("hex") };
+    return digest as Digest;
+  }
+
+  /** Feeds a remote file to `consume`, raced like any other call. */
+  private streamRemote(
+    rel: string,
+    what: string,
+    deadlineMs: number,
+    consume: (source: AsyncIterable<Buffer>) => Promise<void>,
+  ): Promise<void> {
+    return this.run(what, deadlineMs, (done) => {
+      const stream = this.sftp.createReadStream(this.abs(rel), { highWaterMark: 64 * 1024 });
+      // The stream closes its handle after its last chunk; a connection that ends meanwhile makes
+      // it emit 'error' after the consumer has let go, and an unheard 'error' ends the process.
+      stream.on("error", done);
+      consume(stream).then(() => done(), done);
+    });
   }
 
   /** A fresh temporary name for `rel` in its directory's TEMP_DIR (made if missing). */
@@ -360,6 +358,7 @@ export class SftpStore {
 
   /** mkdir -p below the root, each level created if missing. */
   private async ensureDir(rel: string): Promise<void> {
+    if (await this.exists(rel)) return; // the common case: one round trip
     let at = "";
     for (const part of rel.split("/").filter((p) => p && p !== ".")) {
       at = at ? `${at}/${part}` : part;
@@ -444,6 +443,16 @@ export class SftpStore {
   }
 }
 
+/** What `p` resolves to, or `fallback` when it fails with NotFound. */
+export async function unlessNotFound<T>(p: Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof StoreError && err.code === "NotFound") return fallback;
+    throw err;
+  }
+}
+
 function toStoreError(what: string, err: Error): StoreError {
   if (err instanceof StoreError) return err;
   const code = (err as { code?: unknown }).code;
@@ -451,14 +460,18 @@ function toStoreError(what: string, err: Error): StoreError {
   return new StoreError(kind, `${what}: ${err.message}`);
 }
 
-async function localDigest(file: string): Promise<{ size: number; sha256: string }> {
+interface Digest {
+  size: number;
+  sha256: string;
+}
+
+/** Size and sha256 of everything `source` yields (a local file, or a remote one read back). */
+async function digestOf(source: AsyncIterable<Buffer>): Promise<Digest> {
   const hash = createHash("sha256");
   let size = 0;
-  await pipeline(createReadStream(file), async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) {
-      size += chunk.length;
-      hash.update(chunk);
-    }
-  });
+  for await (const chunk of source) {
+    size += chunk.length;
+    hash.update(chunk);
+  }
   return { size, sha256: hash.digest("hex") };
 }

@@ -114,9 +114,10 @@ describe("profile store on the real SFTP server", () => {
     const { file } = randomFile("v-corrupt", 64 * 1024);
     const upload = await store.upload(file, `${dir}/c/v1.qcow2`);
     // One byte changed on the server, as a faulty disk or a second writer would.
-    const onDisk = readFileSync(onServer(upload.tempPath.slice(dir.length + 1)));
+    const tempOnServer = onServer(path.posix.relative(dir, upload.tempPath));
+    const onDisk = readFileSync(tempOnServer);
     onDisk[100] = (onDisk[100] as number) ^ 0xff;
-    await writeFile(onServer(upload.tempPath.slice(dir.length + 1)), onDisk);
+    await writeFile(tempOnServer, onDisk);
     expect(await settled(store.verify(upload))).toMatchObject({ code: "VerifyFailed" });
 
     for (const bad of ["../escape", "/etc/passwd", `${dir}/../../x`])
