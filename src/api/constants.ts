@@ -13,6 +13,7 @@ export const Kinds = {
   DesktopPool: "DesktopPool",
   Desktop: "Desktop",
   DesktopSession: "DesktopSession",
+  DesktopProfile: "DesktopProfile",
 } as const;
 export type Kind = (typeof Kinds)[keyof typeof Kinds];
 
@@ -22,6 +23,7 @@ export const Plurals = {
   DesktopPool: "desktoppools",
   Desktop: "desktops",
   DesktopSession: "desktopsessions",
+  DesktopProfile: "desktopprofiles",
 } as const satisfies Record<Kind, string>;
 
 export const Labels = {
@@ -35,6 +37,11 @@ export const Labels = {
   Hypervisor: `${GROUP}/hypervisor`,
   /** On a HostNode and its Desktops: the agent serving the host; agents watch their Desktops by it. */
   Agent: `${GROUP}/agent`,
+  /**
+   * On a DesktopProfile: its user, made label-safe (see src/profiles/naming.ts) for selecting;
+   * spec.user is the exact value.
+   */
+  User: `${GROUP}/user`,
 } as const;
 
 export const Annotations = {

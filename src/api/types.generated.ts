@@ -40,6 +40,11 @@ export type PlacementStrategy = "BreadthFirst" | "DepthFirst";
 export type SessionPersistence = "NonPersistent" | "ProfileManaged";
 
 /**
+ * What a second concurrent session of the same user gets.
+ */
+export type ConcurrentSessionPolicy = "Refuse" | "ReadOnly";
+
+/**
  * An integer or a string such as a percentage ("10%").
  */
 export type IntOrString = number | string;
@@ -62,12 +67,22 @@ export type SessionPhase = "Pending" | "Bound" | "Ready" | "Ending" | "Ended" | 
 /**
  * Why a DesktopSession ended.
  */
-export type SessionEndReason = "UserLogoff" | "IdleTimeout" | "DisconnectedTimeout" | "MaxDurationExceeded" | "HostDrained" | "DesktopFailed" | "PoolDeleted";
+export type SessionEndReason = "UserLogoff" | "IdleTimeout" | "DisconnectedTimeout" | "MaxDurationExceeded" | "HostDrained" | "DesktopFailed" | "PoolDeleted" | "ProfileInUse";
+
+/**
+ * Whether a session may write the user's profile.
+ */
+export type ProfileMode = "ReadWrite" | "ReadOnly";
+
+/**
+ * What is happening to a profile now.
+ */
+export type ProfileState = "Idle" | "InUse" | "Syncing" | "Failed";
 
 /**
  * Any object of the griddesk.io/v1alpha1 API.
  */
-export type GriddeskObject = (HostNode | DesktopPool | Desktop | DesktopSession)
+export type GriddeskObject = (HostNode | DesktopPool | Desktop | DesktopSession | DesktopProfile)
 
 /**
  * HostNode is one hypervisor host (libvirt, KubeVirt or simulated) that desktops can be placed on, like a Node is for Pods. Its agent reports facts, capacity, cached images and health in status.
@@ -581,7 +596,7 @@ export interface PlacementPolicy {
  */
 export interface SessionPolicy {
   /**
-   * NonPersistent: nothing survives logoff. ProfileManaged: the user's profile is to be restored at logon and saved at logoff to spec.profile.store (the desktop itself is still discarded); this version does not sync profiles yet, and the pool's ProfilesSynced condition says so.
+   * NonPersistent: nothing survives logoff. ProfileManaged: each user has a DesktopProfile on spec.profile.store, written by one session at a time (the desktop itself is still discarded); this version does not copy the profile's data yet, and the pool's ProfilesSynced condition says so.
    *
    * @default "NonPersistent"
    */
@@ -601,17 +616,45 @@ export interface SessionPolicy {
 }
 
 /**
- * Where user profiles live; required when spec.session.persistence is ProfileManaged.
+ * Where user profiles live and how they are kept; required when spec.session.persistence is ProfileManaged.
  */
 export interface ProfilePolicy {
+  store: ProfileStore
   /**
-   * The profile store: an absolute path mounted on every host, or an smb:// or nfs:// URL.
+   * The size of each user's profile disk, e.g. 5Gi: the most one user's profile may hold, at most 2Ti.
    */
-  store: string
+  quota: Quantity
   /**
-   * Largest profile one user may keep, e.g. 5Gi. Omitted: no limit.
+   * What a second session of a user whose profile is in use gets. Refuse: the session ends at once with endReason ProfileInUse, naming the session that holds the profile. ReadOnly: the session gets a throwaway copy of the profile whose changes are discarded at its logoff.
+   *
+   * @default "Refuse"
    */
-  quota?: Quantity
+  concurrentSession?: ConcurrentSessionPolicy
+}
+
+/**
+ * The profile store: an SFTP server, a directory on it, and a Secret (in the pool's namespace) with the credentials: keys username, ssh-privatekey (an OpenSSH private key) and ssh-hostkey (the server's public host key, pinned: a server presenting another key is refused).
+ */
+export interface ProfileStore {
+  /**
+   * The file server, as sftp://HOST or sftp://HOST:PORT (port 22 when omitted). Only SFTP is implemented: smb:// and nfs:// are refused.
+   */
+  address: string
+  /**
+   * The directory on the file server that holds the profiles, an absolute path such as /profiles.
+   */
+  path: string
+  secretRef: LocalSecretReference
+}
+
+/**
+ * A Secret in the same namespace.
+ */
+export interface LocalSecretReference {
+  /**
+   * The Secret's name.
+   */
+  name: string
 }
 
 /**
@@ -851,7 +894,7 @@ export interface DesktopSessionStatus {
    */
   endedAt?: string
   /**
-   * Why the session ended: UserLogoff, IdleTimeout, DisconnectedTimeout, MaxDurationExceeded, HostDrained, DesktopFailed or PoolDeleted.
+   * Why the session ended: UserLogoff, IdleTimeout, DisconnectedTimeout, MaxDurationExceeded, HostDrained, DesktopFailed, PoolDeleted or ProfileInUse (another session holds the user's profile and the pool's spec.profile.concurrentSession is Refuse).
    */
   endReason?: SessionEndReason
   /**
@@ -863,6 +906,7 @@ export interface DesktopSessionStatus {
    */
   lastActivityTime?: string
   notice?: SessionNotice
+  profile?: SessionProfile
   /**
    * Ready (summary) and Bound; see src/api/conditions.ts.
    */
@@ -881,6 +925,129 @@ export interface SessionNotice {
    * When the session will be ended, if it will.
    */
   deadline?: string
+}
+
+/**
+ * The user's DesktopProfile for this session, on a ProfileManaged pool.
+ */
+export interface SessionProfile {
+  /**
+   * Name of the DesktopProfile (same namespace).
+   */
+  name: string
+  /**
+   * ReadWrite: this session holds the profile's write lock. ReadOnly: another session holds it; this one gets a throwaway copy whose changes are discarded.
+   */
+  mode: ProfileMode
+  /**
+   * The fencing epoch of the write lock this session holds (ReadWrite only).
+   */
+  epoch?: number
+}
+
+/**
+ * DesktopProfile is one user's profile on one profile store: what survives the user's transient desktops. One session at a time holds its write lock.
+ */
+export interface DesktopProfile {
+  apiVersion: "griddesk.io/v1alpha1"
+  kind: "DesktopProfile"
+  metadata: ObjectMeta
+  spec: DesktopProfileSpec
+  status?: DesktopProfileStatus
+}
+
+/**
+ * Whose profile this is, where it is kept, and who may write it now.
+ */
+export interface DesktopProfileSpec {
+  /**
+   * The user the profile belongs to, exactly as in DesktopSession spec.user. Immutable.
+   */
+  user: string
+  /**
+   * Where a profile is kept: the file server's address and the directory on it.
+   */
+  store: {
+    /**
+     * The file server, as sftp://HOST or sftp://HOST:PORT (port 22 when omitted). Only SFTP is implemented: smb:// and nfs:// are refused.
+     */
+    address: string
+    /**
+     * The directory on the file server that holds the profiles, an absolute path such as /profiles.
+     */
+    path: string
+  }
+  /**
+   * The last fencing epoch handed out; each new lock takes the next one. It never decreases, so a writer of an older lock can be refused by the store.
+   *
+   * @default 0
+   */
+  epoch?: number
+  lock?: ProfileLock
+}
+
+/**
+ * The write lock: the one session whose desktop may publish new versions of this profile. Set and cleared by the session controller with resourceVersion-checked writes.
+ */
+export interface ProfileLock {
+  /**
+   * Name of the DesktopSession holding the lock (same namespace).
+   */
+  session: string
+  /**
+   * UID of that DesktopSession, so a new session of the same name is not taken for it.
+   */
+  sessionUID: string
+  /**
+   * The DesktopPool the holding session logged on to.
+   */
+  pool?: string
+  /**
+   * The fencing epoch of this lock: equal to spec.epoch when it was taken. The store refuses a publish from any lower epoch.
+   */
+  epoch: number
+  /**
+   * When the lock was taken.
+   */
+  since?: string
+}
+
+/**
+ * What is on the store and what is happening to it.
+ */
+export interface DesktopProfileStatus {
+  /**
+   * The DesktopProfile's metadata.generation that this status was last computed from.
+   */
+  observedGeneration?: number
+  /**
+   * Idle (no session holds the lock), InUse (a session holds it), Syncing (a version is being uploaded), Failed (the last sync failed; see the Synced condition).
+   */
+  state?: ProfileState
+  /**
+   * The newest version published on the store; empty before the first logoff.
+   */
+  head?: string
+  /**
+   * How many versions the store holds (the head's chain).
+   */
+  versions?: number
+  /**
+   * Bytes the versions take on the store, as a quantity such as 120Mi.
+   */
+  size?: string
+  /**
+   * When the last sync finished.
+   */
+  lastSyncTime?: string
+  /**
+   * How long the last sync took, e.g. 2.5s.
+   */
+  lastSyncDuration?: string
+  /**
+   * Conditions of the profile, such as Synced: whether the last version reached the store.
+   */
+  conditions?: Condition[]
 }
 
 /**
@@ -921,4 +1088,14 @@ export interface DesktopSessionList {
   kind: "DesktopSessionList"
   metadata?: { resourceVersion?: string; continue?: string }
   items: DesktopSession[]
+}
+
+/**
+ * A list of DesktopProfile objects, as returned by a list call.
+ */
+export interface DesktopProfileList {
+  apiVersion: "griddesk.io/v1alpha1"
+  kind: "DesktopProfileList"
+  metadata?: { resourceVersion?: string; continue?: string }
+  items: DesktopProfile[]
 }

@@ -1,7 +1,13 @@
 // Everything the controller-side reconcilers share: the informer caches (read-only), typed
 // clients, the event recorder, expectations and the clock. Built once in controller-main.ts.
 import type { Logger } from "pino";
-import type { Desktop, DesktopPool, DesktopSession, HostNode } from "../api/types.generated.js";
+import type {
+  Desktop,
+  DesktopPool,
+  DesktopProfile,
+  DesktopSession,
+  HostNode,
+} from "../api/types.generated.js";
 import type { BackoffOptions, Clock, Informer, KubeObject, Manager, ObjectClient } from "../runtime/index.js";
 import type { EventSink } from "./shared/events.js";
 import type { Expectations } from "./shared/expectations.js";
@@ -38,6 +44,8 @@ export interface ControllerContext {
     desktops: ObjectClient<Desktop>;
     sessions: ObjectClient<DesktopSession>;
     hosts: ObjectClient<HostNode>;
+    /** Read live, never from a cache: a write lock is decided on the newest copy. */
+    profiles: ObjectClient<DesktopProfile>;
   };
 }
 

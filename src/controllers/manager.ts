@@ -86,6 +86,7 @@ export async function startController(opts: ControllerOptions): Promise<Manager>
       desktops: manager.client(Resources.Desktop),
       sessions: manager.client(Resources.DesktopSession),
       hosts: manager.client(Resources.HostNode),
+      profiles: manager.client(Resources.DesktopProfile),
     },
   };
 

@@ -8,7 +8,9 @@ import { createTestNamespace, deleteNamespace, kubectl, mustKubectl } from "./su
 jest.setTimeout(120_000);
 
 const CRD_DIR = fileURLToPath(new URL("../../crds/", import.meta.url));
-const CRDS = ["hostnodes", "desktoppools", "desktops", "desktopsessions"].map((p) => `crd/${p}.griddesk.io`);
+const CRDS = ["hostnodes", "desktoppools", "desktops", "desktopsessions", "desktopprofiles"].map(
+  (p) => `crd/${p}.griddesk.io`,
+);
 const FIELD_MANAGER = "griddesk-crd-validation-test";
 const SHA = "103ecec02b76eb300eb38d15d9f22efe9662c51e85e3d3dbc4f9b3440cbb2736";
 const run = randomBytes(3).toString("hex");
@@ -55,6 +57,21 @@ const desktop = (name: string): Obj => ({
     image: { source: "file:///srv/images/win11.qcow2", sha256: SHA },
     resources: { cpu: 2, memory: "4Gi", disk: "40Gi" },
   },
+});
+const profiled = (name: string, profile: Spec = {}): Obj =>
+  tweak(pool(name), (o) => {
+    o.spec.session = { persistence: "ProfileManaged" };
+    o.spec.profile = {
+      store: { address: "sftp://files.example.com:2222", path: "/profiles", secretRef: { name: "store" } },
+      quota: "5Gi",
+      ...profile,
+    };
+  });
+const profileObj = (name: string): Obj => ({
+  apiVersion: "griddesk.io/v1alpha1",
+  kind: "DesktopProfile",
+  metadata: { name, namespace: ns },
+  spec: { user: "alice@example.com", store: { address: "sftp://files.example.com", path: "/profiles" } },
 });
 const session = (name: string): Obj => ({
   apiVersion: "griddesk.io/v1alpha1",
@@ -177,6 +194,91 @@ const invalidOnCreate: InvalidCase[] = [
     name: "ProfileManaged pool without a profile",
     manifest: () => tweak(pool("no-profile"), (o) => (o.spec.session = { persistence: "ProfileManaged" })),
     errors: ["spec.profile", "required when spec.session.persistence is ProfileManaged"],
+  },
+  {
+    name: "profile without a quota",
+    manifest: () => tweak(profiled("no-quota"), (o) => delete o.spec.profile.quota),
+    errors: ["spec.profile.quota: Required value"],
+  },
+  {
+    name: "profile quota of zero",
+    manifest: () => profiled("zero-quota", { quota: "0" }),
+    errors: ["spec.profile.quota must be a quantity greater than zero"],
+  },
+  {
+    name: "profile quota above 2Ti",
+    manifest: () => profiled("huge-quota", { quota: "3Ti" }),
+    errors: ["spec.profile.quota", "must be at most 2Ti"],
+  },
+  {
+    name: "profile store on smb://",
+    manifest: () => tweak(profiled("smb"), (o) => (o.spec.profile.store.address = "smb://files/profiles")),
+    errors: ["spec.profile.store.address must be sftp://HOST or sftp://HOST:PORT", "smb://"],
+  },
+  {
+    name: "profile store address with a path",
+    manifest: () =>
+      tweak(profiled("addr-path"), (o) => (o.spec.profile.store.address = "sftp://files/profiles")),
+    errors: ["spec.profile.store.address must be sftp://HOST or sftp://HOST:PORT"],
+  },
+  {
+    name: "profile store with a relative path",
+    manifest: () => tweak(profiled("rel-path"), (o) => (o.spec.profile.store.path = "profiles")),
+    errors: ["spec.profile.store.path", "should match"],
+  },
+  {
+    name: "profile store path climbing out with ..",
+    manifest: () => tweak(profiled("dotdot"), (o) => (o.spec.profile.store.path = "/profiles/../etc")),
+    errors: ["spec.profile.store.path must be an absolute path without . or .. segments"],
+  },
+  {
+    name: "profile store without a credentials Secret",
+    manifest: () => tweak(profiled("no-secret"), (o) => delete o.spec.profile.store.secretRef),
+    errors: ["spec.profile.store.secretRef: Required value"],
+  },
+  {
+    name: "profile store Secret with an invalid name",
+    manifest: () =>
+      tweak(profiled("bad-secret"), (o) => (o.spec.profile.store.secretRef = { name: "Store!" })),
+    errors: ["spec.profile.store.secretRef.name", "should match"],
+  },
+  {
+    name: "profile with an unknown concurrent-session policy",
+    manifest: () => profiled("bad-policy", { concurrentSession: "Share" }),
+    errors: ['spec.profile.concurrentSession: Unsupported value: "Share"', '"Refuse"', '"ReadOnly"'],
+  },
+  {
+    name: "profile on a NonPersistent pool",
+    manifest: () => tweak(profiled("nonpersistent"), (o) => (o.spec.session = {})),
+    errors: ["spec.profile is only used when spec.session.persistence is ProfileManaged"],
+  },
+  {
+    name: "DesktopProfile without a user",
+    manifest: () => tweak(profileObj("dp-no-user"), (o) => delete o.spec.user),
+    errors: ["spec.user: Required value"],
+  },
+  {
+    name: "DesktopProfile on an nfs:// store",
+    manifest: () => tweak(profileObj("dp-nfs"), (o) => (o.spec.store.address = "nfs://files")),
+    errors: ["spec.store.address must be sftp://HOST or sftp://HOST:PORT"],
+  },
+  {
+    name: "DesktopProfile whose lock is not at the newest epoch",
+    manifest: () =>
+      tweak(profileObj("dp-old-lock"), (o) => {
+        o.spec.epoch = 3;
+        o.spec.lock = { session: "alice-1", sessionUID: "uid-1", epoch: 2 };
+      }),
+    errors: ["spec.lock", "spec.lock.epoch must equal spec.epoch"],
+  },
+  {
+    name: "DesktopProfile lock without the session's uid",
+    manifest: () =>
+      tweak(profileObj("dp-no-uid"), (o) => {
+        o.spec.epoch = 1;
+        o.spec.lock = { session: "alice-1", epoch: 1 };
+      }),
+    errors: ["spec.lock.sessionUID: Required value"],
   },
   {
     name: "pool with an unknown placement strategy",
@@ -307,6 +409,24 @@ interface UpdateCase {
 
 const invalidOnUpdate: UpdateCase[] = [
   {
+    name: "changing a profile's user",
+    base: () => profileObj("dp-reuser"),
+    change: { spec: { user: "mallory@example.com" } },
+    errors: ["spec.user", "spec.user is immutable"],
+  },
+  {
+    name: "moving a profile to another store",
+    base: () => profileObj("dp-restore"),
+    change: { spec: { store: { path: "/elsewhere" } } },
+    errors: ["spec.store", "spec.store is immutable"],
+  },
+  {
+    name: "turning a profile's epoch back",
+    base: () => tweak(profileObj("dp-epoch"), (o) => (o.spec.epoch = 5)),
+    change: { spec: { epoch: 4 } },
+    errors: ["spec.epoch", "spec.epoch never decreases"],
+  },
+  {
     name: "changing a host's hypervisor type",
     base: () => host("retype"),
     change: { spec: { hypervisor: { type: "libvirt", simulated: null, libvirt: {} } } },
@@ -374,6 +494,20 @@ describe("CRD validation refuses forbidden updates", () => {
 });
 
 describe("CRD validation accepts what it should", () => {
+  it("defaults a profile policy to Refuse, and takes and releases a profile's lock", async () => {
+    const p = profiled("profile-defaults");
+    expect((await apply(p)).stderr).toBe("");
+    expect((await getJson(p)).spec.profile).toMatchObject({ concurrentSession: "Refuse", quota: "5Gi" });
+
+    const dp = profileObj("dp-lock");
+    expect((await apply(dp)).stderr).toBe("");
+    expect((await getJson(dp)).spec.epoch).toBe(0);
+    const lock = { session: "alice-1", sessionUID: "uid-1", pool: "p", epoch: 1 };
+    expect((await patch(dp, { spec: { epoch: 1, lock } })).stderr).toBe("");
+    expect((await patch(dp, { spec: { lock: null } })).stderr).toBe("");
+    expect((await patch(dp, { spec: { epoch: 2, lock: { ...lock, epoch: 2 } } })).stderr).toBe("");
+  });
+
   it("fills in a minimal pool's defaults", async () => {
     const p = pool("minimal");
     expect((await apply(p)).stderr).toBe("");
@@ -410,7 +544,11 @@ describe("CRD validation accepts what it should", () => {
         min: 1,
         buffer: 10,
         session: { persistence: "ProfileManaged", idleTimeout: "1h30m", maxDuration: "12h" },
-        profile: { store: "nfs://files/profiles", quota: "5Gi" },
+        profile: {
+          store: { address: "sftp://[fd00::7]:2222", path: "/srv/profiles", secretRef: { name: "store" } },
+          quota: "5Gi",
+          concurrentSession: "ReadOnly",
+        },
         maintenance: { maxUnavailableHosts: "25%" },
       });
     });

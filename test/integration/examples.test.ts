@@ -11,7 +11,9 @@ import { createTestNamespace, deleteNamespace, eventually, kubectl, mustKubectl 
 jest.setTimeout(120_000);
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CRDS = ["hostnodes", "desktoppools", "desktops", "desktopsessions"].map((p) => `crd/${p}.griddesk.io`);
+const CRDS = ["hostnodes", "desktoppools", "desktops", "desktopsessions", "desktopprofiles"].map(
+  (p) => `crd/${p}.griddesk.io`,
+);
 const FIELD_MANAGER = "griddesk-examples-test";
 const run = randomBytes(3).toString("hex");
 let ns = "";

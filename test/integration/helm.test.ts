@@ -342,6 +342,16 @@ describe("RBAC", () => {
       expect(verbs(controller, g, r)).toEqual(expect.arrayContaining(["get", "list", "watch"]));
       expect(verbs(controller, g, r)).not.toContain("create");
     }
+    // Profiles: created at a first logon and locked, never deleted (a profile outlives its pools).
+    expect(verbs(controller, g, "desktopprofiles")).toEqual(
+      expect.arrayContaining(["create", "get", "patch", "update"]),
+    );
+    expect(verbs(controller, g, "desktopprofiles")).not.toContain("delete");
+    expect(verbs(controller, g, "desktopprofiles/status")).toEqual(
+      expect.arrayContaining(["patch", "update"]),
+    );
+    // The agent gets nothing of profiles until it syncs them (issue 21's data path).
+    expect(verbs(agent, g, "desktopprofiles")).toEqual([]);
     for (const r of ["desktoppools", "desktops", "desktopsessions", "hostnodes"]) {
       expect(verbs(controller, g, `${r}/status`)).toEqual(expect.arrayContaining(["patch", "update"]));
       expect(verbs(controller, g, `${r}/finalizers`)).toEqual(["update"]);

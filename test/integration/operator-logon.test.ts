@@ -93,7 +93,10 @@ describe("logon and logoff", () => {
         buffer: 1,
         hostSelector: { matchLabels: { site } },
         session: { persistence: "ProfileManaged" },
-        profile: { store: "smb://files.example.com/profiles" },
+        profile: {
+          store: { address: "sftp://files.example.com", path: "/profiles", secretRef: { name: "store" } },
+          quota: "1Gi",
+        },
       }),
     );
     const cond = await eventually("ProfilesSynced=False on the ProfileManaged pool", async () =>

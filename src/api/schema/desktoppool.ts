@@ -2,7 +2,14 @@
 import { Plurals } from "../constants.js";
 import type { KindDefinition, Schema } from "./openapi.js";
 import { count, duration, hypervisorType, integer, quantity, text } from "./primitives.js";
-import { conditions, desktopImage, desktopResources, labelSelector, observedGeneration } from "./shared.js";
+import {
+  conditions,
+  desktopImage,
+  desktopResources,
+  labelSelector,
+  observedGeneration,
+  profileStore,
+} from "./shared.js";
 import { tsNamed } from "./ts-names.js";
 
 const MAX_DESKTOPS = 10000;
@@ -43,9 +50,9 @@ const session: Schema = tsNamed("SessionPolicy", {
       "SessionPersistence",
       {
         description:
-          "NonPersistent: nothing survives logoff. ProfileManaged: the user's profile is to be restored at " +
-          "logon and saved at logoff to spec.profile.store (the desktop itself is still discarded); this version " +
-          "does not sync profiles yet, and the pool's ProfilesSynced condition says so.",
+          "NonPersistent: nothing survives logoff. ProfileManaged: each user has a DesktopProfile on " +
+          "spec.profile.store, written by one session at a time (the desktop itself is still discarded); this " +
+          "version does not copy the profile's data yet, and the pool's ProfilesSynced condition says so.",
         type: "string",
         enum: ["NonPersistent", "ProfileManaged"],
         default: "NonPersistent",
@@ -60,20 +67,41 @@ const session: Schema = tsNamed("SessionPolicy", {
   },
 });
 
+export const CONCURRENT_SESSION_POLICIES = ["Refuse", "ReadOnly"] as const;
+
 const profile: Schema = tsNamed("ProfilePolicy", {
-  description: "Where user profiles live; required when spec.session.persistence is ProfileManaged.",
+  description:
+    "Where user profiles live and how they are kept; required when spec.session.persistence is ProfileManaged.",
   type: "object",
-  required: ["store"],
+  required: ["store", "quota"],
   properties: {
-    store: text(
-      "The profile store: an absolute path mounted on every host, or an smb:// or nfs:// URL.",
-      2048,
-      { pattern: "^(/|smb://|nfs://)\\S+$" },
+    store: profileStore,
+    quota: quantity(
+      "spec.profile.quota",
+      "The size of each user's profile disk, e.g. 5Gi: the most one user's profile may hold, at most 2Ti.",
+      { positive: true },
     ),
-    quota: quantity("spec.profile.quota", "Largest profile one user may keep, e.g. 5Gi. Omitted: no limit.", {
-      positive: true,
-    }),
+    concurrentSession: tsNamed(
+      "ConcurrentSessionPolicy",
+      {
+        description:
+          "What a second session of a user whose profile is in use gets. Refuse: the session ends at once with " +
+          "endReason ProfileInUse, naming the session that holds the profile. ReadOnly: the session gets a " +
+          "throwaway copy of the profile whose changes are discarded at its logoff.",
+        type: "string",
+        enum: CONCURRENT_SESSION_POLICIES,
+        default: "Refuse",
+      },
+      "What a second concurrent session of the same user gets.",
+    ),
   },
+  "x-kubernetes-validations": [
+    {
+      rule: "!isQuantity(string(self.quota)) || quantity(string(self.quota)).compareTo(quantity('2Ti')) <= 0",
+      message: "spec.profile.quota must be at most 2Ti",
+      fieldPath: ".quota",
+    },
+  ],
 });
 
 const maintenance: Schema = tsNamed("MaintenancePolicy", {
@@ -157,9 +185,16 @@ const spec: Schema = tsNamed("DesktopPoolSpec", {
     },
     {
       rule: "!has(self.session) || !has(self.session.persistence) || self.session.persistence != 'ProfileManaged' || has(self.profile)",
-      message: "spec.profile (with a store) is required when spec.session.persistence is ProfileManaged",
+      message:
+        "spec.profile (with a store and a quota) is required when spec.session.persistence is ProfileManaged",
       fieldPath: ".profile",
       reason: "FieldValueRequired",
+    },
+    {
+      rule: "!has(self.profile) || (has(self.session) && has(self.session.persistence) && self.session.persistence == 'ProfileManaged')",
+      message:
+        "spec.profile is only used when spec.session.persistence is ProfileManaged; set that or remove spec.profile",
+      fieldPath: ".profile",
     },
   ],
 });

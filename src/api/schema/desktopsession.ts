@@ -17,6 +17,7 @@ export const SESSION_END_REASONS = [
   "HostDrained",
   "DesktopFailed",
   "PoolDeleted",
+  "ProfileInUse",
 ] as const;
 
 function immutable(path: string): ValidationRule {
@@ -75,7 +76,8 @@ const status: Schema = tsNamed("DesktopSessionStatus", {
       {
         description:
           "Why the session ended: UserLogoff, IdleTimeout, DisconnectedTimeout, MaxDurationExceeded, " +
-          "HostDrained, DesktopFailed or PoolDeleted.",
+          "HostDrained, DesktopFailed, PoolDeleted or ProfileInUse (another session holds the user's profile and " +
+          "the pool's spec.profile.concurrentSession is Refuse).",
         type: "string",
         enum: SESSION_END_REASONS,
       },
@@ -95,6 +97,31 @@ const status: Schema = tsNamed("DesktopSessionStatus", {
       properties: {
         message: text("The text to show the user.", 1024),
         deadline: dateTime("When the session will be ended, if it will."),
+      },
+    }),
+    profile: tsNamed("SessionProfile", {
+      description: "The user's DesktopProfile for this session, on a ProfileManaged pool.",
+      type: "object",
+      required: ["name", "mode"],
+      properties: {
+        name: objectName("Name of the DesktopProfile (same namespace)."),
+        mode: tsNamed(
+          "ProfileMode",
+          {
+            description:
+              "ReadWrite: this session holds the profile's write lock. ReadOnly: another session holds it; this " +
+              "one gets a throwaway copy whose changes are discarded.",
+            type: "string",
+            enum: ["ReadWrite", "ReadOnly"],
+          },
+          "Whether a session may write the user's profile.",
+        ),
+        epoch: {
+          description: "The fencing epoch of the write lock this session holds (ReadWrite only).",
+          type: "integer",
+          format: "int64",
+          minimum: 1,
+        },
       },
     }),
     conditions: conditions("Ready (summary) and Bound; see src/api/conditions.ts."),

@@ -1,4 +1,4 @@
-// Scalar building blocks shared by all four kinds: names, quantities, durations, times.
+// Scalar building blocks shared by all the kinds: names, quantities, durations, times.
 // Each helper takes the field's path so CEL messages can name it (`kubectl apply` prints them).
 import type { Schema, ValidationRule } from "./openapi.js";
 import { tsNamed } from "./ts-names.js";

@@ -1,7 +1,7 @@
 // Compound schema pieces used by more than one kind: conditions, label selectors, images,
 // desktop sizes and endpoints. Each is one object so the generated types share one interface.
 import type { Schema } from "./openapi.js";
-import { dateTime, integer, quantity, text } from "./primitives.js";
+import { dateTime, integer, objectName, quantity, text } from "./primitives.js";
 import { tsNamed } from "./ts-names.js";
 
 export const condition: Schema = tsNamed("Condition", {
@@ -190,5 +190,70 @@ export const endpoint: Schema = tsNamed("DesktopEndpoint", {
     ),
     host: text("Host name or IP address to connect to.", 253, { minLength: 1 }),
     port: integer("TCP port to connect to.", 1, 65535),
+  },
+});
+
+const SFTP_ADDRESS = "^sftp://([A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?$";
+
+/** Where a profile store is: the file server and a directory on it (no credentials). */
+function storeLocationProperties(path: string): Record<string, Schema> {
+  return {
+    address: text(
+      "The file server, as sftp://HOST or sftp://HOST:PORT (port 22 when omitted). Only SFTP is implemented: " +
+        "smb:// and nfs:// are refused.",
+      262,
+      {
+        minLength: 1,
+        "x-kubernetes-validations": [
+          {
+            rule: `self.matches('${SFTP_ADDRESS.replace(/\\/g, "\\\\")}')`,
+            message:
+              `${path}.address must be sftp://HOST or sftp://HOST:PORT; other protocols (smb://, nfs://) are ` +
+              "not supported by this version of griddesk",
+          },
+        ],
+      },
+    ),
+    path: text(
+      "The directory on the file server that holds the profiles, an absolute path such as /profiles.",
+      1024,
+      {
+        minLength: 1,
+        pattern: "^/[A-Za-z0-9._/-]*$",
+        "x-kubernetes-validations": [
+          {
+            rule: "!self.matches('(^|/)[.][.]?(/|$)')",
+            message: `${path}.path must be an absolute path without . or .. segments, such as /profiles`,
+          },
+        ],
+      },
+    ),
+  };
+}
+
+/** A profile store's location, as copied onto each DesktopProfile. */
+export const profileStoreLocation: Schema = tsNamed("ProfileStoreLocation", {
+  description: "Where a profile is kept: the file server's address and the directory on it.",
+  type: "object",
+  required: ["address", "path"],
+  properties: storeLocationProperties("spec.store"),
+});
+
+/** A pool's profile store: its location and the Secret with the credentials to reach it. */
+export const profileStore: Schema = tsNamed("ProfileStore", {
+  description:
+    "The profile store: an SFTP server, a directory on it, and a Secret (in the pool's namespace) with the " +
+    "credentials: keys username, ssh-privatekey (an OpenSSH private key) and ssh-hostkey (the server's public " +
+    "host key, pinned: a server presenting another key is refused).",
+  type: "object",
+  required: ["address", "path", "secretRef"],
+  properties: {
+    ...storeLocationProperties("spec.profile.store"),
+    secretRef: tsNamed("LocalSecretReference", {
+      description: "A Secret in the same namespace.",
+      type: "object",
+      required: ["name"],
+      properties: { name: objectName("The Secret's name.") },
+    }),
   },
 });

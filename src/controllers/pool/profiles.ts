@@ -1,9 +1,8 @@
-// What a pool says about its users' profiles (pure). The schema accepts
-// spec.session.persistence ProfileManaged, and its text promises the profile restored at logon
-// and saved at logoff; until the data path of issue 21 lands nothing does that, so the pool says
-// so in its status (ProfilesSynced=False) and in a Warning Event, instead of dropping profiles
-// silently. Refusing the value in the schema instead would break every manifest that already
-// uses it (examples/pool-knowledge.yaml does) for a promise that is about to be kept.
+// What a pool says about its users' profiles (pure). A ProfileManaged pool gets one
+// DesktopProfile per user with a write lock per session; until the data path of issue 21 (its
+// milestone 3) copies the profile to and from the store, the pool says in its status
+// (ProfilesSynced=False) and in a Warning Event that nothing is restored or saved, instead of
+// dropping profiles silently.
 import { DesktopPoolReasons as R } from "../../api/conditions.js";
 
 export interface ProfilesVerdict {
@@ -16,17 +15,18 @@ export interface ProfilesVerdict {
 export function profilesVerdict(pool: {
   readonly spec: {
     readonly session?: { readonly persistence?: string };
-    readonly profile?: { readonly store?: string };
+    readonly profile?: { readonly store?: { readonly address: string; readonly path: string } };
   };
 }): ProfilesVerdict | undefined {
   if (pool.spec.session?.persistence !== "ProfileManaged") return undefined;
   const store = pool.spec.profile?.store;
+  const where = store ? `${store.address}${store.path}` : "spec.profile.store";
   return {
     status: "False",
     reason: R.ProfileSyncNotAvailable,
     message:
-      "spec.session.persistence is ProfileManaged, but this version of griddesk does not sync profiles yet: " +
-      `nothing is restored from or saved to ${store ?? "spec.profile.store"}, so what a user changes is lost ` +
-      "at logoff. Desktops are served as for a NonPersistent pool meanwhile.",
+      "spec.session.persistence is ProfileManaged, but this version of griddesk does not copy profile data yet: " +
+      `each user's DesktopProfile and its write lock are kept, but nothing is restored from or saved to ${where}, ` +
+      "so what a user changes is lost at logoff.",
   };
 }

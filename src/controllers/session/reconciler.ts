@@ -1,7 +1,8 @@
-// DesktopSession reconciler: a logon binds one Available desktop of its pool with a
+// DesktopSession reconciler: on a ProfileManaged pool a logon first takes the user's profile
+// write lock (profile-phase.ts), then binds one Available desktop of its pool with a
 // resourceVersion-checked write (two users can never get one desktop), publishes the endpoint
 // once the desktop runs, ends the session on a timeout or a lost desktop, and on deletion (the
-// logoff) deletes the desktop before letting the session go.
+// logoff) deletes the desktop and releases the lock before letting the session go.
 import { createHash } from "node:crypto";
 import {
   DesktopSessionConditions as C,
@@ -18,9 +19,10 @@ import type {
   DesktopSession,
   DesktopSessionStatus,
   SessionEndReason,
+  SessionProfile,
 } from "../../api/types.generated.js";
 import type { Cached, ReconcileContext, Reconciler, Request, Result } from "../../runtime/index.js";
-import { ConflictError, done, keyOf, NotFoundError, requeueAfter } from "../../runtime/index.js";
+import { done, keyOf, NotFoundError, requeueAfter } from "../../runtime/index.js";
 import type { ControllerContext } from "../context.js";
 import { addFinalizer, hasFinalizer, removeFinalizer } from "../shared/finalizers.js";
 import { Index, poolKey } from "../shared/indexes.js";
@@ -29,6 +31,8 @@ import { Superseded } from "../shared/superseded.js";
 import { imageHash } from "../pool/plan.js";
 import { drainStarted } from "../drain/budget.js";
 import { drainVerdict, earliest } from "../drain/session.js";
+import { isStale } from "../shared/stale.js";
+import { acquireProfile, releaseProfile } from "./profile-phase.js";
 import { checkTimeouts } from "./timeouts.js";
 
 const WAIT_RECHECK_MS = 5_000;
@@ -54,52 +58,52 @@ export class SessionReconciler implements Reconciler {
 
   constructor(private readonly ctx: ControllerContext) {}
 
+  // Opening sequence, as in the agent's DesktopReconciler: fetch from the cache, skip a copy our
+  // own write replaced, log off if deleting, ensure the finalizer. Then the phases, in order:
+  // wrap up an ended session; find the pool; take the profile's write lock (before a desktop,
+  // so a refused logon takes none); bind a desktop; end the session on a limit (timeouts,
+  // drains); publish the endpoint. Each phase either finishes the pass or hands on what it found.
   async reconcile(req: Request, rc: ReconcileContext): Promise<Result> {
     const key = keyOf(req);
-    let session = this.ctx.informers.sessions.get(key);
-    if (!session) {
+    const cached = this.ctx.informers.sessions.get(key);
+    if (!cached) {
       this.superseded.forget(key);
       return done();
     }
-    if (this.superseded.isBehind(session)) return done();
-    if (session.metadata.deletionTimestamp) return this.logoff(session, rc);
-    if (!hasFinalizer(session, Finalizers.SessionCleanup)) {
-      try {
-        // Go on with what the write returns rather than wait for its watch event: a logon
-        // waits for this reconcile, and the object returned is the newest there is.
-        const written = await addFinalizer(this.ctx.clients.sessions, session, Finalizers.SessionCleanup);
-        this.superseded.wrote(session);
-        session = written as Cached<DesktopSession>;
-      } catch (err) {
-        if (isStale(err)) return done(); // the cache is behind; the newer version's event brings us back
-        throw err;
-      }
-    }
+    if (this.superseded.isBehind(cached)) return done();
+    if (cached.metadata.deletionTimestamp) return this.logoff(cached, rc);
+    const session = await this.ensureFinalizer(cached);
+    if (!session) return done(); // the cache is behind; the newer version's event brings us back
     const phase = session.status?.phase;
+    if (phase === "Ended" || phase === "Failed")
+      return (await this.wrapUp(session, rc)) ? done() : requeueAfter(WAIT_RECHECK_MS);
+
     let desktop = await this.boundDesktop(session);
-    let boundAt: string | undefined;
-    if (phase === "Ended" || phase === "Failed") {
-      await this.release(desktop);
-      return done();
-    }
+    if (!desktop && session.status?.desktopRef)
+      return this.end(session, "DesktopFailed", `desktop ${session.status.desktopRef} disappeared`);
     const pool = this.ctx.informers.pools.get(
       keyOf({ namespace: req.namespace, name: session.spec.poolRef }),
     );
-    if (!desktop) {
-      if (session.status?.desktopRef)
-        return this.end(session, "DesktopFailed", `desktop ${session.status.desktopRef} disappeared`);
-      if (!pool) {
-        await this.setStatus(session, { phase: "Pending" }, [
-          [
-            C.Bound,
-            false,
-            R.PoolNotFound,
-            `DesktopPool "${session.spec.poolRef}" does not exist in namespace ${req.namespace}`,
-          ],
-          [C.Ready, false, R.PoolNotFound, `waiting for DesktopPool "${session.spec.poolRef}"`],
-        ]);
-        return requeueAfter(30_000);
-      }
+    if (!desktop && !pool) {
+      await this.setStatus(session, { phase: "Pending" }, [
+        [
+          C.Bound,
+          false,
+          R.PoolNotFound,
+          `DesktopPool "${session.spec.poolRef}" does not exist in namespace ${req.namespace}`,
+        ],
+        [C.Ready, false, R.PoolNotFound, `waiting for DesktopPool "${session.spec.poolRef}"`],
+      ]);
+      return requeueAfter(30_000);
+    }
+
+    const outcome = pool ? await acquireProfile(this.ctx, session, pool) : undefined;
+    if (outcome?.end) return this.end(session, outcome.end.reason, outcome.end.message);
+    const profile = outcome?.profile ?? session.status?.profile;
+    const withProfile = profile ? { profile } : {};
+
+    let boundAt: string | undefined;
+    if (!desktop && pool) {
       desktop = await this.bind(session, pool, rc);
       if (desktop) boundAt = toKubeTime(new Date(this.ctx.clock.now()));
       else {
@@ -108,21 +112,41 @@ export class SessionReconciler implements Reconciler {
         const message = exhausted
           ? `every desktop of pool ${pool.metadata.name} is in use (max ${pool.spec.max})`
           : `waiting for a desktop of pool ${pool.metadata.name}`;
-        await this.setStatus(session, { phase: "Pending" }, [
+        await this.setStatus(session, { phase: "Pending", ...withProfile }, [
           [C.Bound, false, reason, message],
           [C.Ready, false, reason, message],
         ]);
         return requeueAfter(WAIT_RECHECK_MS);
       }
     }
+    if (!desktop) return done(); // unreachable: no desktop means a pool (checked above)
     if (desktop.metadata.deletionTimestamp || desktop.status?.phase === "Failed")
       return this.end(session, "DesktopFailed", desktopFailure(desktop));
+
     const now = this.ctx.clock.now();
     const host = desktop.spec.hostRef ? this.ctx.informers.hosts.get(desktop.spec.hostRef) : undefined;
     const verdict = earliest(checkTimeouts(session, pool, now), drainVerdict(session, host, now));
     if (verdict.end) return this.end(session, verdict.end.reason, verdict.end.message);
-    await this.publish(session, desktop, boundAt);
+
+    await this.publish(session, desktop, boundAt, profile);
     return verdict.nextCheckMs !== undefined ? requeueAfter(verdict.nextCheckMs) : done();
+  }
+
+  /** The session with the cleanup finalizer, or undefined when the cache was behind. */
+  private async ensureFinalizer(
+    session: Cached<DesktopSession>,
+  ): Promise<Cached<DesktopSession> | undefined> {
+    if (hasFinalizer(session, Finalizers.SessionCleanup)) return session;
+    try {
+      // Go on with what the write returns rather than wait for its watch event: a logon
+      // waits for this reconcile, and the object returned is the newest there is.
+      const written = await addFinalizer(this.ctx.clients.sessions, session, Finalizers.SessionCleanup);
+      this.superseded.wrote(session);
+      return written as Cached<DesktopSession>;
+    } catch (err) {
+      if (isStale(err)) return undefined;
+      throw err;
+    }
   }
 
   /** The desktop bound to this session: from the cache, or (just after binding, before the cache catches up) live. */
@@ -211,7 +235,8 @@ export class SessionReconciler implements Reconciler {
   private async publish(
     session: Cached<DesktopSession>,
     desktop: Cached<Desktop>,
-    boundAt?: string,
+    boundAt: string | undefined,
+    profile: SessionProfile | undefined,
   ): Promise<void> {
     const endpoint = desktop.status?.endpoint;
     const running = (desktop.status?.phase === "Available" || desktop.status?.phase === "InUse") && endpoint;
@@ -219,6 +244,7 @@ export class SessionReconciler implements Reconciler {
       desktopRef: desktop.metadata.name,
       hostRef: desktop.spec.hostRef,
       ...(boundAt ? { boundAt } : {}),
+      ...(profile ? { profile } : {}),
     };
     const where = `desktop ${desktop.metadata.name} on host ${desktop.spec.hostRef}`;
     if (!running) {
@@ -282,7 +308,7 @@ export class SessionReconciler implements Reconciler {
     );
     this.ctx.events.event(
       session,
-      reason === "DesktopFailed" ? "Warning" : "Normal",
+      reason === "DesktopFailed" || reason === "ProfileInUse" ? "Warning" : "Normal",
       reason,
       `session ended: ${message}`,
     );
@@ -293,9 +319,7 @@ export class SessionReconciler implements Reconciler {
 
   private async logoff(session: Cached<DesktopSession>, rc: ReconcileContext): Promise<Result> {
     if (!hasFinalizer(session, Finalizers.SessionCleanup)) return done();
-    const desktop = await this.boundDesktop(session);
-    if (await this.release(desktop))
-      rc.log.info({ desktop: desktop?.metadata.name }, "logoff: deleted desktop");
+    if (!(await this.wrapUp(session, rc))) return requeueAfter(WAIT_RECHECK_MS);
     try {
       if (await removeFinalizer(this.ctx.clients.sessions, session, Finalizers.SessionCleanup))
         this.superseded.wrote(session);
@@ -308,12 +332,21 @@ export class SessionReconciler implements Reconciler {
   }
 
   /**
-   * The one logoff path, whatever ended the session (the user, a timeout, a drain's deadline):
-   * profile sync-back will run here, before the desktop goes, once profiles are managed.
+   * The one logoff path, whatever ended the session (the user, a timeout, a drain's deadline,
+   * a refused profile): the desktop is deleted, and a profile write lock this session holds is
+   * released once the desktop is gone (its agent syncs the profile back before it lets the
+   * desktop go, with issue 21's data path). Resolves whether everything is wrapped up; the
+   * desktop's deletion event brings the next pass when it is not.
    */
-  private async release(desktop: Cached<Desktop> | undefined): Promise<boolean> {
-    if (!desktop || desktop.metadata.deletionTimestamp) return false;
-    await this.deleteDesktop(desktop);
+  private async wrapUp(session: Cached<DesktopSession>, rc: ReconcileContext): Promise<boolean> {
+    const desktop = await this.boundDesktop(session);
+    if (desktop && !desktop.metadata.deletionTimestamp) {
+      await this.deleteDesktop(desktop);
+      rc.log.info({ desktop: desktop.metadata.name }, "deleted the session's desktop");
+    }
+    if (session.status?.profile?.mode !== "ReadWrite") return true;
+    if (desktop) return false;
+    await releaseProfile(this.ctx, session);
     return true;
   }
 
@@ -347,16 +380,6 @@ function desktopFailure(desktop: Cached<Desktop>): string {
   if (desktop.metadata.deletionTimestamp) return `desktop ${desktop.metadata.name} is being deleted`;
   const ready = desktop.status?.conditions?.find((c) => c.type === "Ready");
   return `desktop ${desktop.metadata.name} on host ${desktop.spec.hostRef} failed: ${ready?.message || desktop.status?.message || "unknown reason"}`;
-}
-
-/** A JSON patch whose `test` op failed is a 422 in Kubernetes: the object changed under us. */
-function isTestFailure(err: unknown): boolean {
-  return err instanceof Error && "statusCode" in err && (err as { statusCode: number }).statusCode === 422;
-}
-
-/** A checked write refused because the cached copy it was based on is out of date. */
-function isStale(err: unknown): boolean {
-  return err instanceof ConflictError || isTestFailure(err);
 }
 
 function spread(seed: string, n: number): number {

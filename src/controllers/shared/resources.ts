@@ -14,6 +14,7 @@ export const Resources = {
   DesktopPool: griddesk(Plurals.DesktopPool, true),
   Desktop: griddesk(Plurals.Desktop, true),
   DesktopSession: griddesk(Plurals.DesktopSession, true),
+  DesktopProfile: griddesk(Plurals.DesktopProfile, true),
   Lease: { group: "coordination.k8s.io", version: "v1", plural: "leases", namespaced: true },
   Node: { group: "", version: "v1", plural: "nodes", namespaced: false },
   Namespace: { group: "", version: "v1", plural: "namespaces", namespaced: false },

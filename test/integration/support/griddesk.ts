@@ -4,7 +4,13 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import type { Desktop, DesktopPool, DesktopSession, HostNode } from "../../../src/api/types.generated.js";
+import type {
+  Desktop,
+  DesktopPool,
+  DesktopProfile,
+  DesktopSession,
+  HostNode,
+} from "../../../src/api/types.generated.js";
 import { Resources } from "../../../src/controllers/shared/resources.js";
 import { ObjectClient, RestClient } from "../../../src/runtime/index.js";
 import { deleteNamespace, kubeConfig } from "./cluster.js";
@@ -24,6 +30,7 @@ export function clients() {
     desktops: new ObjectClient<Desktop>(rest, Resources.Desktop),
     sessions: new ObjectClient<DesktopSession>(rest, Resources.DesktopSession),
     hosts: new ObjectClient<HostNode>(rest, Resources.HostNode),
+    profiles: new ObjectClient<DesktopProfile>(rest, Resources.DesktopProfile),
   };
 }
 

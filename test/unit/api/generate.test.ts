@@ -30,7 +30,7 @@ describe("renderGeneratedFiles", () => {
   it("writes one CRD per kind into crds/ and identical copies into the Helm chart", async () => {
     const files = await renderGeneratedFiles(kindDefinitions);
     const paths = files.map((f) => f.path);
-    for (const plural of ["hostnodes", "desktoppools", "desktops", "desktopsessions"]) {
+    for (const plural of ["hostnodes", "desktoppools", "desktops", "desktopsessions", "desktopprofiles"]) {
       const main = files.find((f) => f.path === `crds/${plural}.griddesk.io.yaml`);
       const helm = files.find((f) => f.path === `helm/griddesk/files/crds/${plural}.griddesk.io.yaml`);
       expect(main).toBeDefined();

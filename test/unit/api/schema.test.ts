@@ -168,9 +168,9 @@ describe("patterns", () => {
     },
     {
       kind: "DesktopPool",
-      path: "spec.profile.store",
-      good: ["/mnt/profiles", "smb://fs/profiles", "nfs://fs/export"],
-      bad: ["profiles", "cifs://fs/p"],
+      path: "spec.profile.store.path",
+      good: ["/profiles", "/", "/srv/p-1/x.y"],
+      bad: ["profiles", "/with space", "sftp://fs/p", "smb://fs/profiles"],
     },
   ];
   it.each(cases)("$kind $path", ({ kind, path, good, bad }) => {

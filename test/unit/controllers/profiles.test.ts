@@ -16,10 +16,16 @@ describe("profilesVerdict", () => {
 
   it("says a ProfileManaged pool's profiles are not synced, naming its store", () => {
     const v = profilesVerdict(
-      spec({ session: { persistence: "ProfileManaged" }, profile: { store: "smb://files/profiles" } }),
+      spec({
+        session: { persistence: "ProfileManaged" },
+        profile: {
+          store: { address: "sftp://files", path: "/profiles", secretRef: { name: "s" } },
+          quota: "1Gi",
+        },
+      }),
     );
     expect(v).toMatchObject({ status: "False", reason: "ProfileSyncNotAvailable" });
-    expect(v?.message).toContain("smb://files/profiles");
+    expect(v?.message).toContain("sftp://files/profiles");
     expect(v?.message).toContain("lost at logoff");
   });
 });

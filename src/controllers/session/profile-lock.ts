@@ -1,0 +1,50 @@
+// Who may write a user's profile (pure): the decision the session controller's profile phase
+// acts on. One session at a time holds a DesktopProfile's write lock, with a fencing epoch that
+// only grows; a second session of the same user gets the pool's concurrentSession policy.
+import type { ConcurrentSessionPolicy, DesktopProfile, ProfileLock } from "../../api/types.generated.js";
+
+export interface LockRequest {
+  /** The user's profile as the API server has it now (read live), or undefined if none yet. */
+  readonly profile: Pick<DesktopProfile, "spec"> | undefined;
+  readonly session: { readonly name: string; readonly uid: string };
+  readonly policy: ConcurrentSessionPolicy | undefined;
+  /** Whether the session named by the profile's lock still exists (same uid). */
+  readonly holderExists: boolean;
+}
+
+export type LockDecision =
+  /** No profile yet: create it, this session holding the lock at epoch 1. */
+  | { readonly kind: "create"; readonly epoch: 1 }
+  /** This session holds the lock already (an earlier pass took it). */
+  | { readonly kind: "held"; readonly epoch: number }
+  /** Free, or its holder is gone: take it at the next epoch. */
+  | { readonly kind: "take"; readonly epoch: number; readonly takenFrom?: string }
+  /** Held by another live session; the pool gives this one a throwaway read-only copy. */
+  | { readonly kind: "readOnly"; readonly holder: string }
+  /** Held by another live session; the pool refuses this one. */
+  | { readonly kind: "refuse"; readonly holder: string; readonly message: string };
+
+export function decideLock(req: LockRequest): LockDecision {
+  const { profile, session } = req;
+  if (!profile) return { kind: "create", epoch: 1 };
+  const lock: ProfileLock | undefined = profile.spec.lock;
+  const next = (profile.spec.epoch ?? 0) + 1;
+  if (!lock) return { kind: "take", epoch: next };
+  if (lock.sessionUID === session.uid) return { kind: "held", epoch: lock.epoch };
+  // A holder that is gone never released (its finalizer was removed by hand): the lock is
+  // taken over, and the new epoch fences out anything it might still publish.
+  if (!req.holderExists) return { kind: "take", epoch: next, takenFrom: lock.session };
+  if (req.policy === "ReadOnly") return { kind: "readOnly", holder: lock.session };
+  return {
+    kind: "refuse",
+    holder: lock.session,
+    message:
+      `the profile of ${profile.spec.user} is in use by session ${lock.session}, and the pool's ` +
+      "spec.profile.concurrentSession is Refuse: log off that session first",
+  };
+}
+
+/** Whether `session` holds `profile`'s lock, so its logoff releases it. */
+export function holdsLock(profile: Pick<DesktopProfile, "spec"> | undefined, sessionUID: string): boolean {
+  return profile?.spec.lock?.sessionUID === sessionUID;
+}
