@@ -2,8 +2,9 @@
 # Builds the tiny bootable desktop the libvirt tests and `make run` use, from Debian packages,
 # into a cache outside the repo (default ~/.cache/griddesk/test-image; $GRIDDESK_TEST_IMAGE_DIR):
 #   vmlinuz          Debian's cloud kernel (apt-get download linux-image-*-cloud-amd64, dpkg -x)
-#   initrd.gz        busybox-static initramfs; /init loads virtio_blk, prints a banner on tty0
-#                    and shows notices that arrive on ttyS0 (acknowledging each there)
+#   initrd.gz        busybox-static initramfs; /init loads virtio_blk, prints a banner on tty0,
+#                    shows notices that arrive on ttyS0 (acknowledging each there), and keeps a
+#                    logon counter and a one-line file on a hot-plugged profile disk (below)
 #   golden.qcow2     a small system disk whose first bytes read "griddesk-golden-image"
 #   golden.qcow2.sha256
 # Idempotent: parts already built by this version of the script are kept. Prints the directory.
@@ -73,14 +74,56 @@ echo "#                                              #"
 echo "################################################"
 echo "kernel $(uname -r)"
 [ -b /dev/vda ] && echo "system disk /dev/vda: $(head -c 21 /dev/vda)"
-# Notices from the host (the libvirt adapter's notify hook) arrive on the first serial port as
-# "griddesk-notice TEXT" lines: show them on screen and acknowledge on the same port.
+# The profile disk: hot-plugged at logon with the serial griddesk-profile, found by that serial
+# (the device name may differ). It is used raw, to keep the image tiny: sector 0 holds
+# "griddesk-profile logons=N", sector 8 the user's file (one line). Every write goes through
+# dd conv=fsync: busybox sync sends no flush to a raw block device.
+profile_dev() {
+  for s in /sys/block/vd*/serial; do
+    [ "$(cat "$s" 2>/dev/null)" = griddesk-profile ] || continue
+    d=${s%/serial}
+    echo "/dev/${d##*/}"
+    return
+  done
+}
+sector() { dd if="$1" bs=512 skip="$2" count=1 2>/dev/null | tr -d '\000' | head -n 1; }
+put_sector() { printf '%s\n' "$3" | dd of="$1" bs=512 seek="$2" count=1 conv=sync,fsync 2>/dev/null; }
+# Each time a profile disk appears, count a logon on it.
+(
+  seen=
+  while :; do
+    dev=$(profile_dev)
+    if [ -n "$dev" ] && [ "$dev" != "$seen" ]; then
+      n=$(sector "$dev" 0 | sed -n 's/^griddesk-profile logons=\([0-9]*\)$/\1/p')
+      n=$((${n:-0} + 1))
+      put_sector "$dev" 0 "griddesk-profile logons=$n" && echo "profile disk $dev: logon $n"
+    fi
+    seen=$dev
+    usleep 200000
+  done
+) &
+# The host writes lines on the first serial port: "griddesk-notice TEXT" (a notice: shown on
+# screen and acknowledged), and, for tests acting as the user, "griddesk-profile-write TEXT"
+# (the user saves a file on the profile disk) and "griddesk-profile-read" (what the disk holds).
 stty -F /dev/ttyS0 raw -echo 2>/dev/null
 while read -r tag text; do
-  [ "$tag" = griddesk-notice ] || continue
-  echo
-  echo "*** $text"
-  echo griddesk-notice-shown >/dev/ttyS0
+  case "$tag" in
+  griddesk-notice)
+    echo
+    echo "*** $text"
+    echo griddesk-notice-shown >/dev/ttyS0
+    ;;
+  griddesk-profile-write)
+    dev=$(profile_dev)
+    if [ -n "$dev" ] && put_sector "$dev" 8 "$text"; then echo griddesk-profile-written >/dev/ttyS0
+    else echo griddesk-profile-none >/dev/ttyS0; fi
+    ;;
+  griddesk-profile-read)
+    dev=$(profile_dev)
+    if [ -n "$dev" ]; then echo "griddesk-profile-state $(sector "$dev" 0) file=$(sector "$dev" 8)" >/dev/ttyS0
+    else echo griddesk-profile-none >/dev/ttyS0; fi
+    ;;
+  esac
 done </dev/ttyS0 &
 while :; do sleep 3600; done
 INIT

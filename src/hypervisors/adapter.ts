@@ -78,6 +78,16 @@ export interface VmStatus {
   readonly vmId?: string;
 }
 
+/**
+ * A disk hot-plugged into a running VM (a user's profile disk): a qcow2 file on the host, which
+ * the guest finds by its serial (its device name inside the guest may differ from the host's).
+ */
+export interface AttachedDisk {
+  readonly path: string;
+  /** 1 to 20 characters [A-Za-z0-9_-]: what the guest sees as the disk's serial number. */
+  readonly serial: string;
+}
+
 export interface HostFacts {
   readonly cpuModel: string;
   readonly cpuVendor: string;
@@ -127,6 +137,18 @@ export interface HypervisorAdapter {
   list(): Promise<VmStatus[]>;
   /** Remove the VM and its overlay. Resolves when both are gone; a no-op when absent. */
   destroy(id: DesktopIdentity): Promise<void>;
+  /**
+   * Hot-plugs `disk` into the running VM. Idempotent by serial: a disk with this serial attached
+   * already is left as it is. Fails VmNotRunning when the VM is absent or not running.
+   */
+  attachDisk(id: DesktopIdentity, disk: AttachedDisk): Promise<void>;
+  /**
+   * Unplugs the disk with this serial from the running VM and resolves once the guest has let go
+   * of it: what the guest wrote is in the file then, and nothing writes it any more. This is the
+   * step between stopping a desktop and destroying its disks. Resolves false when no such disk
+   * is attached (or there is no VM).
+   */
+  detachDisk(id: DesktopIdentity, serial: string): Promise<boolean>;
   /** Best-effort message into the guest; false when it cannot be delivered. */
   notify(id: DesktopIdentity, message: string): Promise<boolean>;
 

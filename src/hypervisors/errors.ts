@@ -18,6 +18,8 @@ export const ADAPTER_ERROR_REASONS = {
   InsufficientResources: true,
   /** The caller's AbortSignal fired. */
   Aborted: true,
+  /** The call needs a running VM, and there is none with this uid yet (or any more). */
+  VmNotRunning: true,
   /** The adapter was closed (agent shutting down or host removed). */
   AdapterClosed: false,
   /** Anything else; a bug or an unexpected hypervisor answer. */

@@ -1,6 +1,12 @@
 // Checks every adapter runs on its inputs before touching the hypervisor, so that a bad spec
 // is refused the same way (AdapterError InvalidSpec, naming the field) whatever is underneath.
-import { IMAGE_FORMATS, type DesktopIdentity, type ImageRef, type VmSpec } from "./adapter.js";
+import {
+  IMAGE_FORMATS,
+  type AttachedDisk,
+  type DesktopIdentity,
+  type ImageRef,
+  type VmSpec,
+} from "./adapter.js";
 import { AdapterError } from "./errors.js";
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -20,6 +26,17 @@ export function validateIdentity(id: DesktopIdentity, field = "id"): void {
     if (typeof id?.[key] !== "string" || id[key] === "")
       invalid(`${field}.${key}`, "must be a non-empty string");
   }
+}
+
+export function validateDisk(disk: AttachedDisk, field = "disk"): void {
+  if (typeof disk?.path !== "string" || !disk.path.startsWith("/"))
+    invalid(`${field}.path`, "must be an absolute path on the host");
+  validateSerial(disk.serial, `${field}.serial`);
+}
+
+export function validateSerial(serial: string, field = "serial"): void {
+  if (typeof serial !== "string" || !/^[A-Za-z0-9_-]{1,20}$/.test(serial))
+    invalid(field, "must be 1 to 20 characters of A-Z, a-z, 0-9, _ and -");
 }
 
 export function validateImageRef(image: ImageRef, field = "image"): void {

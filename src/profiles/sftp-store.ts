@@ -79,6 +79,10 @@ const DEFAULTS = {
 };
 
 const SFTP_NO_SUCH_FILE = 2;
+const SFTP_EOF = 1;
+/** Read-back: bytes per request and requests in flight (as fastPut's defaults, doubled). */
+const READ_CHUNK = 32 * 1024;
+const READ_AHEAD = 32;
 
 export class SftpStore {
   private gone: Error | undefined;
@@ -326,11 +330,67 @@ export class SftpStore {
   }
 
   private async digest(rel: string, expectedSize: number): Promise<Digest> {
-    let digest: Digest | undefined;
-    await this.streamRemote(rel, `read back ${rel}`, this.transferDeadline(expectedSize), async (source) => {
-      digest = await digestOf(source);
+    const deadline = this.transferDeadline(expectedSize);
+    let timer: NodeJS.Timeout | undefined;
+    const overdue = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new StoreError("Timeout", `read back ${rel}: not done within ${deadline} ms; connection ended`),
+        );
+        this.close();
+      }, deadline);
     });
-    return digest as Digest;
+    try {
+      return await Promise.race([digestOf(this.readAhead(rel, `read back ${rel}`)), overdue]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * A remote file's bytes in order, with READ_AHEAD requests in flight: one request at a time
+   * waits a round trip per chunk (a 400 MB read-back took minutes that way; upload's fastPut
+   * keeps 16 in flight). Each request is raced like any other call.
+   */
+  private async *readAhead(rel: string, what: string): AsyncGenerator<Buffer> {
+    const handle = await this.run<Buffer>(`open ${rel}`, this.cfg.opTimeoutMs, (done) =>
+      this.sftp.open(this.abs(rel), "r", done),
+    );
+    const inFlight: Promise<Buffer>[] = [];
+    let next = 0;
+    const request = () => {
+      const position = next;
+      next += READ_CHUNK;
+      const chunk = this.run<Buffer>(`${what} at ${position}`, this.cfg.opTimeoutMs, (done) => {
+        const buf = Buffer.allocUnsafe(READ_CHUNK);
+        this.sftp.read(handle, buf, 0, READ_CHUNK, position, (err, bytesRead) => {
+          if (err && (err as { code?: unknown }).code === SFTP_EOF) return done(null, Buffer.alloc(0));
+          if (err) return done(err);
+          done(null, buf.subarray(0, bytesRead));
+        });
+      });
+      chunk.catch(() => undefined); // awaited below, or dropped when the reader stops early
+      inFlight.push(chunk);
+    };
+    try {
+      for (let i = 0; i < READ_AHEAD; i++) request();
+      for (let at = 0; ;) {
+        const chunk = await (inFlight.shift() as Promise<Buffer>);
+        if (chunk.length === 0) return; // end of file
+        yield chunk;
+        at += chunk.length;
+        if (chunk.length < READ_CHUNK) {
+          // A short read (the end of the file, or the server's own limit): the requests made
+          // past it are dropped and reading goes on from where it ended.
+          await Promise.allSettled(inFlight.splice(0));
+          next = at;
+          for (let i = 0; i < READ_AHEAD; i++) request();
+        } else request();
+      }
+    } finally {
+      await Promise.allSettled(inFlight.splice(0));
+      await this.closeHandle(handle);
+    }
   }
 
   /** Feeds a remote file to `consume`, raced like any other call. */

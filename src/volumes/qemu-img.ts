@@ -1,6 +1,6 @@
 // qemu-img, the one tool that reads and makes disk images: what an image is (format, virtual
 // size, backing file) and a copy-on-write overlay over a golden image.
-import { runCommand } from "./command.js";
+import { CommandError, runCommand } from "./command.js";
 
 export interface DiskInfo {
   readonly format: string;
@@ -24,7 +24,8 @@ export async function diskInfo(file: string): Promise<DiskInfo> {
 /**
  * `qemu-img create -f qcow2 -b <backing> -F <format> <file> <size>`: an overlay that reads the
  * backing image and keeps its own writes. `sizeBytes` below the backing image's size is raised
- * to it (a smaller overlay would cut the golden disk off).
+ * to it (a smaller overlay would cut the golden disk off). A relative backing path is resolved
+ * against the overlay's own directory, so such a pair can be copied elsewhere and still open.
  */
 export async function createOverlay(
   file: string,
@@ -44,4 +45,22 @@ export async function createOverlay(
     file,
     String(size),
   ]);
+}
+
+/** An empty qcow2 disk of `sizeBytes` (a user's first profile disk). */
+export async function createEmptyDisk(file: string, sizeBytes: number): Promise<void> {
+  await runCommand(QEMU_IMG, ["create", "-q", "-f", "qcow2", file, String(sizeBytes)]);
+}
+
+/**
+ * `qemu-img check`: resolves for a usable image (exit 0, or 3: leaked clusters only, which
+ * waste space but lose nothing); rejects CommandError for corruption or an unreadable file.
+ */
+export async function checkImage(file: string): Promise<void> {
+  try {
+    await runCommand(QEMU_IMG, ["check", "-q", "-f", "qcow2", file]);
+  } catch (err) {
+    if (err instanceof CommandError && err.code === 3) return;
+    throw err;
+  }
 }

@@ -1,12 +1,14 @@
 // The shared adapter contract (test/unit/hypervisors/contract.ts), run against the libvirt
 // adapter on the host's real libvirtd: real overlays, real QEMU domains, real VNC ports.
 import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, jest } from "@jest/globals";
 import type { HypervisorAdapter } from "../../src/hypervisors/adapter.js";
 import type { HostStorage } from "../../src/hypervisors/libvirt/index.js";
 import { libvirtAdapterFactory } from "../../src/hypervisors/libvirt/index.js";
+import { runCommand } from "../../src/volumes/command.js";
 import { describeAdapterContract } from "../unit/hypervisors/contract.js";
 import { libvirtUp, removeDir, storageDir, testImage, virsh, type BootableImage } from "./libvirt-support.js";
 
@@ -44,6 +46,11 @@ describeAdapterContract(
       },
       image,
       tick: () => new Promise((r) => setTimeout(r, 500)),
+      scratchDisk: async () => {
+        const file = path.join(dir, `scratch-${randomUUID()}.qcow2`);
+        await runCommand("qemu-img", ["create", "-q", "-f", "qcow2", file, "16M"]);
+        return file;
+      },
       addForeignVm: async (name) => {
         startForeign(name, dir);
         foreign.push(name);

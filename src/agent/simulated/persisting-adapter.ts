@@ -3,6 +3,7 @@
 // provisioning to running without touching them), so nothing else needs watching.
 import type {
   AdapterListener,
+  AttachedDisk,
   DesktopIdentity,
   HostFacts,
   HypervisorAdapter,
@@ -55,6 +56,14 @@ export class PersistingAdapter implements HypervisorAdapter {
 
   destroy(id: DesktopIdentity): Promise<void> {
     return this.changing(this.inner.destroy(id));
+  }
+
+  attachDisk(id: DesktopIdentity, disk: AttachedDisk): Promise<void> {
+    return this.changing(this.inner.attachDisk(id, disk));
+  }
+
+  detachDisk(id: DesktopIdentity, serial: string): Promise<boolean> {
+    return this.changing(this.inner.detachDisk(id, serial));
   }
 
   notify(id: DesktopIdentity, message: string): Promise<boolean> {

@@ -3,7 +3,7 @@
 import { Plurals } from "../constants.js";
 import type { KindDefinition, Schema, ValidationRule } from "./openapi.js";
 import { dateTime, objectName, text } from "./primitives.js";
-import { conditions, endpoint, observedGeneration } from "./shared.js";
+import { conditions, endpoint, observedGeneration, profileMode } from "./shared.js";
 import { tsNamed } from "./ts-names.js";
 
 export const SESSION_PHASES = ["Pending", "Bound", "Ready", "Ending", "Ended", "Failed"] as const;
@@ -105,17 +105,7 @@ const status: Schema = tsNamed("DesktopSessionStatus", {
       required: ["name", "mode"],
       properties: {
         name: objectName("Name of the DesktopProfile (same namespace)."),
-        mode: tsNamed(
-          "ProfileMode",
-          {
-            description:
-              "ReadWrite: this session holds the profile's write lock. ReadOnly: another session holds it; this " +
-              "one gets a throwaway copy whose changes are discarded.",
-            type: "string",
-            enum: ["ReadWrite", "ReadOnly"],
-          },
-          "Whether a session may write the user's profile.",
-        ),
+        mode: profileMode,
         epoch: {
           description: "The fencing epoch of the write lock this session holds (ReadWrite only).",
           type: "integer",

@@ -257,3 +257,15 @@ export const profileStore: Schema = tsNamed("ProfileStore", {
     }),
   },
 });
+
+export const profileMode: Schema = tsNamed(
+  "ProfileMode",
+  {
+    description:
+      "ReadWrite: this session holds the profile's write lock. ReadOnly: another session holds it; this " +
+      "one gets a throwaway copy whose changes are discarded.",
+    type: "string",
+    enum: ["ReadWrite", "ReadOnly"],
+  },
+  "Whether a session may write the user's profile.",
+);

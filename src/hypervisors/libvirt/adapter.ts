@@ -4,6 +4,7 @@
 // metadata and a record per desktop let list find exactly griddesk's VMs after any restart.
 import type {
   AdapterListener,
+  AttachedDisk,
   DesktopIdentity,
   HostFacts,
   HypervisorAdapter,
@@ -16,8 +17,9 @@ import { abortedError, untilAborted } from "../abort.js";
 import type { Clock } from "../clock.js";
 import { AdapterError, toAdapterError } from "../errors.js";
 import { Listeners } from "../simulated/listeners.js";
-import { validateIdentity, validateImageRef } from "../validate.js";
+import { validateDisk, validateIdentity, validateImageRef, validateSerial } from "../validate.js";
 import { Overlays } from "../../volumes/index.js";
+import { CommandError } from "../../volumes/command.js";
 import type { LibvirtHostConfig } from "./config.js";
 import { domainName, uidOfDomain } from "./domain-xml.js";
 import { DomainEvents } from "./events.js";
@@ -29,6 +31,29 @@ import { Provisioner } from "./provisioner.js";
 import type { HostStorage } from "./storage.js";
 import { Virsh } from "./virsh.js";
 import { recordFor } from "./vm-spec.js";
+
+/** How long a guest has to let go of a disk being unplugged, and how often to look. */
+const DETACH_TIMEOUT_MS = 20_000;
+const DETACH_POLL_MS = 100;
+const DETACH_RESEND_MS = 2_000;
+
+/** libvirt's answer to a second unplug request while the first is pending (or its device is gone). */
+function isUnplugPending(err: unknown): boolean {
+  return (
+    err instanceof CommandError &&
+    /unplug.*in progress|already in the process of unplug|no disk found|disk .* not found/i.test(err.stderr)
+  );
+}
+
+/** The first virtio target after the system disk's (vda) that no disk of the domain uses. */
+function freeTarget(disks: readonly { target: string }[]): string {
+  const used = new Set(disks.map((d) => d.target));
+  for (let c = "b".charCodeAt(0); c <= "z".charCodeAt(0); c++) {
+    const target = `vd${String.fromCharCode(c)}`;
+    if (!used.has(target)) return target;
+  }
+  throw new AdapterError("InsufficientResources", "no free virtio disk target (vdb to vdz are all in use)");
+}
 
 /** How long a guest has to acknowledge a notice before notify reports it not shown. */
 const NOTICE_ACK_TIMEOUT_MS = 3000;
@@ -147,6 +172,60 @@ export class LibvirtAdapter implements HypervisorAdapter {
         this.inspector.forget(uid);
       });
       await this.storage.cache.evictIfNeeded();
+    });
+  }
+
+  attachDisk(id: DesktopIdentity, disk: AttachedDisk): Promise<void> {
+    return this.call(async () => {
+      validateIdentity(id);
+      validateDisk(disk);
+      const name = Overlays.isSafeUid(id.uid) ? domainName(id.uid) : undefined;
+      // Under the VM's lock, so an attach never races its destroy.
+      await this.storage.locks.with(id.uid, async () => {
+        const disks =
+          name !== undefined && (await this.virsh.state(name)) === "running"
+            ? await this.virsh.disks(name)
+            : null;
+        if (name === undefined || disks === null)
+          throw new AdapterError(
+            "VmNotRunning",
+            `no running VM for desktop ${id.namespace}/${id.name} on ${this.hostName}`,
+          );
+        if (disks.some((d) => d.serial === disk.serial)) return; // attached already
+        await this.virsh.attachDisk(name, disk.path, freeTarget(disks), disk.serial);
+      });
+    });
+  }
+
+  detachDisk(id: DesktopIdentity, serial: string): Promise<boolean> {
+    return this.call(async () => {
+      validateIdentity(id);
+      validateSerial(serial);
+      if (!Overlays.isSafeUid(id.uid)) return false;
+      const name = domainName(id.uid);
+      return this.storage.locks.with(id.uid, async () => {
+        const disk = (await this.virsh.disks(name))?.find((d) => d.serial === serial);
+        if (disk === undefined) return false;
+        // virsh returns once the request is sent; the guest lets go a moment later (0.3-0.5 s
+        // with the test image), and only then is everything it wrote in the file. A guest still
+        // booting misses the request (its ACPI hot-plug is not up yet): it is sent again.
+        const until = this.clock.now() + DETACH_TIMEOUT_MS;
+        for (let sent = 0; this.clock.now() < until;) {
+          if (this.clock.now() >= sent + DETACH_RESEND_MS) {
+            sent = this.clock.now();
+            await this.virsh.detachDisk(name, disk.target).catch((err: unknown) => {
+              if (!isUnplugPending(err)) throw err;
+            });
+          }
+          await new Promise((resolve) => setTimeout(resolve, DETACH_POLL_MS));
+          const still = (await this.virsh.disks(name))?.some((d) => d.serial === serial) ?? false;
+          if (!still) return true;
+        }
+        throw new AdapterError(
+          "Internal",
+          `the guest of desktop ${id.namespace}/${id.name} did not let go of disk ${serial} within ${DETACH_TIMEOUT_MS} ms`,
+        );
+      });
     });
   }
 

@@ -111,6 +111,36 @@ export class Virsh {
     await this.run(["create", xmlFile]);
   }
 
+  /** The domain's disks as it runs now, or null when there is no such domain. */
+  async disks(name: string): Promise<DomainDisk[] | null> {
+    const xml = await this.onDomain(["dumpxml", name]);
+    return xml === null ? null : parseDisks(xml);
+  }
+
+  /** Hot-plugs a qcow2 file as virtio disk `target` of the running domain, with `serial` for the guest. */
+  async attachDisk(name: string, file: string, target: string, serial: string): Promise<void> {
+    await this.run([
+      "attach-disk",
+      name,
+      file,
+      target,
+      "--driver",
+      "qemu",
+      "--subdriver",
+      "qcow2",
+      "--targetbus",
+      "virtio",
+      "--serial",
+      serial,
+      "--live",
+    ]);
+  }
+
+  /** Asks the guest to let go of disk `target` (it may take a moment after this returns). */
+  async detachDisk(name: string, target: string): Promise<void> {
+    await this.run(["detach-disk", name, target, "--live"]);
+  }
+
   /** Stops and (being transient) removes the domain; false when there was none. */
   async destroy(name: string): Promise<boolean> {
     try {
@@ -120,6 +150,30 @@ export class Virsh {
       throw err;
     }
   }
+}
+
+/** A disk of a domain as its live XML has it. */
+export interface DomainDisk {
+  readonly target: string;
+  readonly serial?: string;
+  readonly file?: string;
+}
+
+/** The <disk> elements of a domain's XML: target device, serial and source file. */
+export function parseDisks(xml: string): DomainDisk[] {
+  const disks: DomainDisk[] = [];
+  for (const [, body] of xml.matchAll(/<disk\b[^>]*>([\s\S]*?)<\/disk>/g)) {
+    const target = /<target\b[^>]*\bdev=['"]([^'"]+)['"]/.exec(body ?? "")?.[1];
+    if (target === undefined) continue;
+    const serial = /<serial>([^<]*)<\/serial>/.exec(body ?? "")?.[1];
+    const file = /<source\b[^>]*\bfile=['"]([^'"]+)['"]/.exec(body ?? "")?.[1];
+    disks.push({
+      target,
+      ...(serial !== undefined ? { serial } : {}),
+      ...(file !== undefined ? { file } : {}),
+    });
+  }
+  return disks;
 }
 
 export function isAlreadyExists(err: unknown): boolean {

@@ -2,6 +2,7 @@
 // without libvirt. It follows CONTRACT.md exactly; randomness is seeded and time is injected.
 import type {
   AdapterListener,
+  AttachedDisk,
   DesktopIdentity,
   HostFacts,
   HypervisorAdapter,
@@ -13,7 +14,13 @@ import type {
 import { abortedError, untilAborted } from "../abort.js";
 import type { Clock } from "../clock.js";
 import { AdapterError } from "../errors.js";
-import { validateIdentity, validateImageRef, validateVmSpec } from "../validate.js";
+import {
+  validateDisk,
+  validateIdentity,
+  validateImageRef,
+  validateSerial,
+  validateVmSpec,
+} from "../validate.js";
 import type { SimulatedHostConfig } from "./config.js";
 import { drawLatency, mulberry32, type Random } from "./prng.js";
 import { Listeners } from "./listeners.js";
@@ -125,6 +132,30 @@ export class SimulatedAdapter implements HypervisorAdapter {
     this.timers.cancel(`vm:${vm.domain}`);
     this.state.vms.delete(vm.domain);
     this.state.releaseDisplay(vm.display);
+  }
+
+  async attachDisk(id: DesktopIdentity, disk: AttachedDisk): Promise<void> {
+    this.guard();
+    validateIdentity(id);
+    validateDisk(disk);
+    const vm = this.ours(id);
+    if (vm === undefined || this.vmStatus(vm).state !== "running")
+      throw new AdapterError(
+        "VmNotRunning",
+        `no running VM for desktop ${id.namespace}/${id.name} on ${this.hostName}`,
+      );
+    vm.disks ??= {};
+    vm.disks[disk.serial] ??= disk.path;
+  }
+
+  async detachDisk(id: DesktopIdentity, serial: string): Promise<boolean> {
+    this.guard();
+    validateIdentity(id);
+    validateSerial(serial);
+    const disks = this.ours(id)?.disks;
+    if (disks?.[serial] === undefined) return false;
+    delete disks[serial];
+    return true;
   }
 
   async notify(id: DesktopIdentity, message: string): Promise<boolean> {

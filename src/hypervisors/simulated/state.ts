@@ -25,6 +25,8 @@ export interface SimulatedVm {
   readonly fails: boolean;
   /** The last message delivered into the guest by notify. */
   lastNotice?: string;
+  /** Hot-plugged disks: path by serial (plain data, so a saved host state keeps them). */
+  disks?: Record<string, string>;
 }
 
 export interface SimulatedImage {

@@ -15,6 +15,8 @@ export interface ContractHarness {
   readonly image: ImageRef;
   /** Let some time pass: advance a manual clock, or sleep. */
   tick(): Promise<void>;
+  /** A small qcow2 file on the host that a VM can have hot-plugged (attachDisk). */
+  scratchDisk(): Promise<string>;
   /** Put a VM on the host that griddesk did not make. */
   addForeignVm?(name: string): Promise<void>;
   /** How many image fetches the host has started. */

@@ -102,6 +102,35 @@ export function describeAdapterContract(
       expect(await k.ours()).toHaveLength(1);
     });
 
+    it("hot-plugs a disk into a running VM by serial, once, and unplugs it", async () => {
+      const s = k.spec("disk");
+      await k.h.adapter.create(s);
+      expect((await k.settled(s.id))?.state).toBe("running");
+      const disk = { path: await k.h.scratchDisk(), serial: "gd-contract" };
+      await Promise.all([k.h.adapter.attachDisk(s.id, disk), k.h.adapter.attachDisk(s.id, disk)]);
+      await k.h.adapter.attachDisk(s.id, disk);
+      // Attached once: the first detach takes it away, the second finds nothing.
+      expect(await k.h.adapter.detachDisk(s.id, disk.serial)).toBe(true);
+      expect(await k.h.adapter.detachDisk(s.id, disk.serial)).toBe(false);
+      await k.h.adapter.attachDisk(s.id, disk); // and again, as at the next logon
+      expect(await k.h.adapter.detachDisk(s.id, disk.serial)).toBe(true);
+    });
+
+    it("attaches to no VM that is not there, and refuses a malformed disk", async () => {
+      const nobody = { namespace: "contract", name: "nobody", uid: randomUUID() };
+      const disk = { path: await k.h.scratchDisk(), serial: "gd-contract" };
+      await expect(k.h.adapter.attachDisk(nobody, disk)).rejects.toMatchObject({ reason: "VmNotRunning" });
+      expect(await k.h.adapter.detachDisk(nobody, disk.serial)).toBe(false);
+      await expect(k.h.adapter.attachDisk(nobody, { ...disk, serial: "no spaces!" })).rejects.toMatchObject({
+        reason: "InvalidSpec",
+      });
+      await expect(k.h.adapter.attachDisk(nobody, { ...disk, path: "relative.qcow2" })).rejects.toMatchObject(
+        {
+          reason: "InvalidSpec",
+        },
+      );
+    });
+
     describeLifecycleContract(k);
   });
 }

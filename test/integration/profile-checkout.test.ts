@@ -1,0 +1,163 @@
+// A profile's data path between two hosts and the real file server (OpenSSH's SFTP server),
+// with real qemu-img disks: check-out on host A (an empty disk at a first logon), writes,
+// check-in; check-out on host B over the published head (only the versions B lacks are
+// fetched), writes, check-in; a read-only check-out sees both; a check-in from a stale epoch is
+// refused and the head stays; a check-in whose connection is killed mid-upload fails, leaves the
+// head as it was and the disk in place, and succeeds when retried.
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
+import { checkedOut, checkIn, checkOut, release, versionName } from "../../src/profiles/checkout.js";
+import { ProfileFence, StaleEpochError } from "../../src/profiles/fence.js";
+import { SftpStore, StoreError, TEMP_DIR } from "../../src/profiles/sftp-store.js";
+import { runCommand } from "../../src/volumes/command.js";
+import { eventually } from "./support/cluster.js";
+import { fileServerConfig, fileServerRoot, killServerConnections } from "./support/fileserver.js";
+import { uniq } from "./support/griddesk.js";
+
+jest.setTimeout(180_000);
+
+const profile = `checkout-test-${uniq()}`;
+const local = mkdtempSync(path.join(tmpdir(), "gd-checkout-"));
+const hostA = path.join(local, "host-a", profile);
+const hostB = path.join(local, "host-b", profile);
+const SIZE = 1024 ** 3; // the quota: the disk's virtual size
+const stores: SftpStore[] = [];
+
+async function connect(): Promise<SftpStore> {
+  const store = await SftpStore.connect(fileServerConfig());
+  stores.push(store);
+  return store;
+}
+
+/** qemu-io on a disk: writes or checks a byte pattern (it fails when the pattern is not there). */
+const qemuIo = (disk: string, cmd: string) => runCommand("qemu-io", ["-f", "qcow2", "-c", cmd, disk]);
+const write = (disk: string, pattern: number, offset: string, length: string) =>
+  qemuIo(disk, `write -P ${pattern} ${offset} ${length}`);
+async function holds(disk: string, pattern: number, offset: string, length: string): Promise<boolean> {
+  const out = await qemuIo(disk, `read -P ${pattern} ${offset} ${length}`).catch((err: Error) => err.message);
+  return !/Pattern verification failed|failed/i.test(out);
+}
+
+/** A check-out on host `localDir` for desk `owner`: writable at `epoch`, else read-only. */
+const take = (store: SftpStore, localDir: string, owner: string, epoch?: number) =>
+  checkOut({
+    store,
+    profileDir: profile,
+    localDir,
+    mode: epoch === undefined ? "ReadOnly" : "ReadWrite",
+    ...(epoch === undefined ? {} : { epoch }),
+    owner,
+    sizeBytes: SIZE,
+  });
+
+const settled = (p: Promise<unknown>) =>
+  p.then(
+    () => "resolved" as const,
+    (err: unknown) => err,
+  );
+
+beforeAll(() => {
+  fileServerConfig(); // fails here when the file server is not there
+});
+
+afterAll(() => {
+  for (const s of stores) s.close();
+  rmSync(local, { recursive: true, force: true });
+  rmSync(path.join(fileServerRoot(), profile), { recursive: true, force: true });
+});
+
+describe("a profile's disk between two hosts and the file server", () => {
+  it("round-trips through the store, fetches only what a host lacks, and fences a stale writer", async () => {
+    const store = await connect();
+    const fence = new ProfileFence(store, profile);
+
+    // Host A, first logon (epoch 1): an empty disk of the quota's size.
+    const a1 = await take(store, hostA, "desk-a1", 1);
+    expect(a1.base.chain).toEqual([]);
+    expect(path.basename(a1.disk)).toBe(versionName(1, 1));
+    const info = JSON.parse(await runCommand("qemu-img", ["info", "--output=json", a1.disk])) as Record<
+      string,
+      unknown
+    >;
+    expect(info["virtual-size"]).toBe(SIZE);
+    expect(info["backing-filename"]).toBeUndefined();
+    await write(a1.disk, 0x41, "0", "64k");
+    // Checking out again (an agent restart) gives the same disk, with what was written.
+    expect(await take(store, hostA, "desk-a1", 1)).toEqual(a1);
+    expect(await holds(a1.disk, 0x41, "0", "64k")).toBe(true);
+    const in1 = await checkIn(store, profile, a1);
+    expect(in1.head.chain).toEqual([versionName(1, 1)]);
+    await release(hostA, "desk-a1", a1);
+    expect(await checkedOut(hostA, "desk-a1")).toBeUndefined();
+    expect(existsSync(a1.disk)).toBe(true); // kept: the cached copy of v1
+
+    // Host B, the next logon (epoch 2): v1 fetched, an overlay over it.
+    const b2 = await take(store, hostB, "desk-b2", 2);
+    expect(b2.base.chain).toEqual([versionName(1, 1)]);
+    expect(readdirSync(hostB).sort()).toEqual(["disk-desk-b2.json", versionName(1, 1), versionName(2, 2)]);
+    expect(await holds(b2.disk, 0x41, "0", "64k")).toBe(true);
+    await write(b2.disk, 0x42, "1M", "64k");
+    const in2 = await checkIn(store, profile, b2);
+    expect(in2.head.chain).toEqual([versionName(1, 1), versionName(2, 2)]);
+    expect((await fence.readHead()).head).toEqual(in2.head);
+
+    // Host A again, read-only: only v2 is fetched (v1 is cached); both writes are there.
+    const before = statSync(path.join(hostA, versionName(1, 1))).mtimeMs;
+    const ro = await take(store, hostA, "desk-ro");
+    expect(statSync(path.join(hostA, versionName(1, 1))).mtimeMs).toBe(before);
+    expect(await holds(ro.disk, 0x41, "0", "64k")).toBe(true);
+    expect(await holds(ro.disk, 0x42, "1M", "64k")).toBe(true);
+    await expect(checkIn(store, profile, ro)).rejects.toThrow("not a writable check-out");
+    await release(hostA, "desk-ro", ro);
+    expect(existsSync(ro.disk)).toBe(false); // a read-only disk's changes are thrown away
+
+    // A zombie writer of epoch 1 (host A's old lock) with another increment: refused, head unchanged.
+    const zombie = await take(store, path.join(local, "zombie"), "z");
+    const stale = settled(
+      checkIn(store, profile, { ...zombie, mode: "ReadWrite", epoch: 1, version: versionName(3, 1) }),
+    );
+    expect(await stale).toBeInstanceOf(StaleEpochError);
+    expect((await fence.readHead()).head).toEqual(in2.head);
+    // So is a writer that claims an epoch the store has passed.
+    expect(await settled(take(store, hostA, "desk-late", 1))).toBeInstanceOf(StaleEpochError);
+  });
+
+  it("a check-in whose connection is killed mid-upload fails, keeps the head and the disk, and succeeds on retry", async () => {
+    const store = await connect();
+    const epoch = (await new ProfileFence(store, profile).newestEpoch()) + 1;
+    const out = await take(store, hostA, "desk-big", epoch);
+    const headBefore = (await new ProfileFence(store, profile).readHead()).head;
+    await write(out.disk, 0x43, "0", "192M"); // big enough that the upload is caught in flight
+    store.close();
+
+    const uploader = await connect();
+    const checkingIn = settled(checkIn(uploader, profile, out));
+    const tmp = path.join(fileServerRoot(), profile, "versions", TEMP_DIR);
+    await eventually(
+      "the increment's upload to be under way on the server",
+      () =>
+        existsSync(tmp) && readdirSync(tmp).some((f) => statSync(path.join(tmp, f)).size > 8 * 1024 * 1024),
+      60_000,
+      20,
+    );
+    expect(killServerConnections().length).toBeGreaterThan(0);
+    expect(await checkingIn).toMatchObject({ code: "ConnectionLost" });
+    expect(await checkingIn).toBeInstanceOf(StoreError);
+
+    const again = await connect();
+    expect((await new ProfileFence(again, profile).readHead()).head).toEqual(headBefore);
+    expect(existsSync(out.disk)).toBe(true);
+    expect(await checkedOut(hostA, "desk-big")).toEqual(out); // remembered for the retry
+    const retried = await checkIn(again, profile, out);
+    expect(retried.head.chain).toEqual([...headBefore.chain, out.version]);
+    expect(await again.collectPartials(`${profile}/versions`, 0)).toHaveLength(1); // the killed upload's
+
+    // The head reads back on a third host with every write in it.
+    const c = await take(again, path.join(local, "host-c"), "desk-c");
+    expect(await holds(c.disk, 0x43, "0", "1M")).toBe(true);
+    expect(await holds(c.disk, 0x42, "1M", "64k")).toBe(false); // overwritten by the 192M write
+    expect(await holds(c.disk, 0x43, "191M", "1M")).toBe(true);
+  });
+});
