@@ -104,7 +104,8 @@ put_sector() { printf '%s\n' "$3" | dd of="$1" bs=512 seek="$2" count=1 conv=syn
 ) &
 # The host writes lines on the first serial port: "griddesk-notice TEXT" (a notice: shown on
 # screen and acknowledged), and, for tests acting as the user, "griddesk-profile-write TEXT"
-# (the user saves a file on the profile disk) and "griddesk-profile-read" (what the disk holds).
+# (the user saves a file on the profile disk), "griddesk-profile-fill MB" (the user writes MB MiB
+# after the first one) and "griddesk-profile-read" (what the disk holds).
 stty -F /dev/ttyS0 raw -echo 2>/dev/null
 while read -r tag text; do
   case "$tag" in
@@ -116,6 +117,12 @@ while read -r tag text; do
   griddesk-profile-write)
     dev=$(profile_dev)
     if [ -n "$dev" ] && put_sector "$dev" 8 "$text"; then echo griddesk-profile-written >/dev/ttyS0
+    else echo griddesk-profile-none >/dev/ttyS0; fi
+    ;;
+  griddesk-profile-fill)
+    dev=$(profile_dev)
+    if [ -n "$dev" ] && dd if=/dev/zero of="$dev" bs=1M seek=1 count="$text" conv=fsync 2>/dev/null; then
+      echo griddesk-profile-filled >/dev/ttyS0
     else echo griddesk-profile-none >/dev/ttyS0; fi
     ;;
   griddesk-profile-read)

@@ -44,6 +44,20 @@ if [ "$(id -u)" = 0 ]; then
     "${gd[@]}" agent --adapter libvirt --name libvirt-agent --host-name local-libvirt --storage-path "$run_libvirt_storage" \
       --host-labels griddesk.io/demo=libvirt --health-probe-bind-address 127.0.0.1:8091 >"$state/libvirt-agent.log" 2>&1 &
     pids+=($!)
+    # Users' profiles on a real file server (OpenSSH's SFTP server on 127.0.0.1), its
+    # credentials in a Secret beside the pool, as an admin would give them.
+    profile=""
+    if eval "$(hack/fileserver-up.sh 2>>"$state/libvirt-up.log")"; then
+      kubectl -n team-a create secret generic local-profile-store --dry-run=client -o yaml \
+        --from-literal=username="$GRIDDESK_SFTP_USER" --from-file=ssh-privatekey="$GRIDDESK_SFTP_KEY" \
+        --from-file=ssh-hostkey="$GRIDDESK_SFTP_HOST_KEY" | kubectl apply --server-side --force-conflicts -f - >/dev/null
+      profile="
+  session: {persistence: ProfileManaged}
+  profile:
+    store: {address: 'sftp://$GRIDDESK_SFTP_HOST:$GRIDDESK_SFTP_PORT', path: '$GRIDDESK_SFTP_ROOT', secretRef: {name: local-profile-store}}
+    quota: 256Mi
+    concurrentSession: Refuse"
+    fi
     kubectl apply --server-side --force-conflicts -f - >/dev/null <<POOL
 apiVersion: griddesk.io/v1alpha1
 kind: DesktopPool
@@ -58,9 +72,10 @@ spec:
   hostSelector: {matchLabels: {griddesk.io/demo: libvirt}}
   min: 0
   max: 2
-  buffer: 1
+  buffer: 1$profile
 POOL
     libvirt="yes: agent libvirt-agent serves host local-libvirt on qemu:///system; pool team-a/local-libvirt boots real QEMU desktops"
+    [ -n "$profile" ] && libvirt="$libvirt, with users' profiles on the SFTP server at $GRIDDESK_SFTP_HOST:$GRIDDESK_SFTP_PORT"
   else
     libvirt="no: libvirt could not be set up (see $state/libvirt-up.log), so only simulated hosts"
   fi
@@ -90,7 +105,8 @@ serving sim-small, sim-medium and sim-large. In another shell:
   kubectl get hostnodes                                   # hosts, allocation, readiness
   kubectl create -f examples/session.yaml                 # log on as alice
   kubectl get desktopsessions -n team-a -w                # watch it become Ready with an endpoint
-  kubectl delete desktopsessions -n team-a --all          # log off: the desktop is destroyed, the buffer refills
+  kubectl delete desktopsessions -n team-a --all          # log off: the profile is saved, the desktop destroyed, the buffer refills
+  kubectl get desktopprofiles -n team-a                   # users' profiles: lock, head version, size, last sync
   node dist/cli/main.js status                            # the same as a table
 
 libvirt: $libvirt

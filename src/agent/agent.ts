@@ -2,7 +2,7 @@
 // with one adapter type, cheaply enough for hundreds of (simulated) hosts: one Desktop informer
 // and one HostNode informer (both selected by the agent label), one heartbeat loop, one orphan
 // loop, and two controllers whose work queues bound and deduplicate every write.
-import type { Desktop, HostNode } from "../api/index.js";
+import type { Desktop, DesktopProfile, HostNode } from "../api/index.js";
 import { FieldManagers, Labels } from "../api/index.js";
 import { EventRecorder } from "../controllers/shared/events.js";
 import { Resources } from "../controllers/shared/resources.js";
@@ -27,6 +27,7 @@ import { agentMetrics } from "./metrics.js";
 import { ensureNamespace } from "./namespace.js";
 import { resolveAgentOptions, type AgentOptions } from "./options.js";
 import { OrphanCollector } from "./orphan-collector.js";
+import { ProfileDisks, type SecretObject } from "./profile-disks.js";
 import { registerHost } from "./registration.js";
 
 export interface AgentHandle {
@@ -43,6 +44,8 @@ export interface AgentHandle {
 
 const BY_UID = "uid";
 const BY_HOST = "host";
+/** How long a simulated host pretends a profile sync takes (real hosts take what the store takes). */
+const SIMULATED_PROFILE_SYNC_MS = 300;
 
 /** Starts the agent; resolves once its first heartbeat round has registered the hosts it can hold. */
 export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
@@ -112,6 +115,13 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
       resyncMs: o.desktopResyncMs,
       hostWaitMs: o.leaseRenewIntervalMs,
       hostTouched: (host) => queues.hosts?.enqueue({ name: host }),
+      profiles: new ProfileDisks({
+        secrets: manager.client<SecretObject>(Resources.Secret),
+        profiles: manager.client<DesktopProfile>(Resources.DesktopProfile),
+        events,
+        clock,
+        simulatedSyncMs: SIMULATED_PROFILE_SYNC_MS,
+      }),
     }),
   });
   desktopController.watch(desktops);

@@ -3,7 +3,7 @@
 // Opening sequence: fetch from the cache, ignore other agents' hosts, finalize if deleting,
 // ensure the finalizer, leave Failed desktops to the pool; then observe the VM (creating it when
 // there is none) and write status once, by a resourceVersion-checked merge patch, if it changed.
-import { Finalizers, type Desktop, type DesktopStatus } from "../api/index.js";
+import { Finalizers, type Desktop, type DesktopStatus, type ProfileDiskStatus } from "../api/index.js";
 import type { EventSink } from "../controllers/shared/events.js";
 import { Superseded } from "../controllers/shared/superseded.js";
 import { AdapterError, type VmStatus } from "../hypervisors/index.js";
@@ -26,6 +26,7 @@ import { desktopIdentity, vmSpecFor } from "./desktop-vm.js";
 import { deliverNotice } from "./notice.js";
 import { addFinalizer, hasFinalizer, removeFinalizer } from "./finalizers.js";
 import type { HostTable, ServedHost } from "./hosts.js";
+import type { ProfileDisks } from "./profile-disks.js";
 import { AGENT_DESKTOP_FIELDS, fieldPatch } from "./status-patch.js";
 
 const FINALIZER = Finalizers.DesktopCleanup;
@@ -51,7 +52,13 @@ export interface DesktopReconcilerDeps {
   readonly hostWaitMs: number;
   /** The host's VMs or images changed: report its status soon. */
   readonly hostTouched: (host: string) => void;
+  /** Attaches users' profile disks at logon and publishes them at logoff. */
+  readonly profiles: ProfileDisks;
 }
+
+/** A profile disk that failed to attach is tried again after this, doubling up to a minute. */
+const PROFILE_RETRY_MS = 2_000;
+const PROFILE_RETRY_MAX_MS = 60_000;
 
 export class DesktopReconciler implements Reconciler {
   /** Desktops this agent wrote: a pass on a cache that has not seen the write is skipped. */
@@ -83,9 +90,14 @@ export class DesktopReconciler implements Reconciler {
 
   private async finalize(desktop: Cached<Desktop>, host: ServedHost): Promise<Result> {
     if (!hasFinalizer(desktop, FINALIZER)) return done();
+    // The profile first: unplugged from the running guest and published. Until it is safely on
+    // the store, the desktop (and the session waiting for it) stays: a failure throws, and the
+    // runtime retries with backoff. The finalizer is then removed from the newest copy (the
+    // profile's status writes replaced this one).
+    const latest = desktop.spec.profile ? await this.releaseProfile(desktop, host) : desktop;
     await host.adapter.destroy(desktopIdentity(desktop));
-    await removeFinalizer(this.deps.client, desktop, FINALIZER);
-    this.superseded.wrote(desktop);
+    await removeFinalizer(this.deps.client, latest, FINALIZER);
+    this.superseded.wrote(latest);
     this.deps.events.event(desktop, "Normal", "Destroyed", `VM and overlay removed from host ${host.name}`);
     this.deps.hostTouched(host.name);
     return done();
@@ -95,7 +107,12 @@ export class DesktopReconciler implements Reconciler {
     const obs = await this.observe(desktop, host, ctx);
     if (obs.kind === "vm" && obs.created && obs.vm.state === "provisioning" && !desktop.status?.phase)
       return requeueAfter(Math.min(FIRST_REPORT_GRACE_MS, this.deps.provisioningRecheckMs));
-    const status = desiredDesktopStatus(desktop, obs, new Date(this.deps.clock.now()));
+    const running = obs.kind === "vm" && obs.vm.state === "running";
+    const profile = running ? await this.attachProfile(desktop, host, ctx) : desktop.status?.profile;
+    const status = {
+      ...desiredDesktopStatus(desktop, obs, new Date(this.deps.clock.now())),
+      ...(profile ? { profile } : {}),
+    };
     const patch = fieldPatch(desktop.status, status, AGENT_DESKTOP_FIELDS);
     if (patch !== undefined) {
       const { namespace, name, resourceVersion } = desktop.metadata;
@@ -111,7 +128,78 @@ export class DesktopReconciler implements Reconciler {
     if (obs.vm.state === "running")
       await deliverNotice(desktop, host.adapter, this.deps.client, this.deps.events);
     const provisioning = obs.vm.state === "provisioning";
+    if (profile?.phase === "Failed")
+      return requeueAfter(
+        Math.min(PROFILE_RETRY_MS * 2 ** ((profile.attempts ?? 1) - 1), PROFILE_RETRY_MAX_MS),
+      );
     return requeueAfter(provisioning ? this.deps.provisioningRecheckMs : this.deps.resyncMs);
+  }
+
+  /**
+   * A bound desktop's profile disk, attached once its VM runs (the status to report). A failure
+   * is reported (phase Failed, attempts) and retried, never fatal to the desktop.
+   */
+  private async attachProfile(
+    desktop: Cached<Desktop>,
+    host: ServedHost,
+    ctx: ReconcileContext,
+  ): Promise<ProfileDiskStatus | undefined> {
+    const current = desktop.status?.profile;
+    if (!desktop.spec.profile || !desktop.spec.sessionRef || current?.phase === "Attached") return current;
+    try {
+      const { version } = await this.deps.profiles.attach(desktop, host);
+      this.deps.events.event(
+        desktop,
+        "Normal",
+        "ProfileAttached",
+        `profile ${desktop.spec.profile.name} (${desktop.spec.profile.mode}) attached`,
+      );
+      // attempts and message are written out (not left out): a status is merge-patched, and an
+      // earlier failure's would otherwise stay.
+      return { phase: "Attached", ...(version ? { version } : {}), attempts: 0, message: "" };
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      ctx.log.warn({ err: why, profile: desktop.spec.profile.name }, "attaching the profile failed");
+      this.deps.events.event(desktop, "Warning", "ProfileAttachFailed", why);
+      return {
+        phase: "Failed",
+        message: `attaching the profile failed: ${why}`,
+        attempts: (current?.attempts ?? 0) + 1,
+      };
+    }
+  }
+
+  /** Logoff: the profile disk unplugged and published (or thrown away); throws to be retried. */
+  private async releaseProfile(desktop: Cached<Desktop>, host: ServedHost): Promise<Cached<Desktop>> {
+    const report = async (profile: ProfileDiskStatus) => {
+      const written = await this.deps.client.mergePatch(
+        { namespace: desktop.metadata.namespace, name: desktop.metadata.name },
+        { status: { profile } },
+        { subresource: "status" },
+      );
+      this.superseded.wrote(desktop);
+      return written as Cached<Desktop>;
+    };
+    const last = desktop.status?.profile;
+    const version = last?.version ? { version: last.version } : {};
+    // A retry keeps the last failure in view (attempts and message) until it succeeds.
+    const failures = last?.attempts
+      ? { attempts: last.attempts, ...(last.message ? { message: last.message } : {}) }
+      : {};
+    const syncing = await report({ phase: "Syncing", ...version, ...failures });
+    try {
+      await this.deps.profiles.release(desktop, host);
+      return syncing;
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      await report({
+        phase: "Failed",
+        ...version,
+        message: `saving the profile failed; the disk is kept and the save retried: ${why}`,
+        attempts: (last?.attempts ?? 0) + 1,
+      }).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** The VM as the adapter reports it, creating it when there is none (and there should be). */

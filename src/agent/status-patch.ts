@@ -14,6 +14,7 @@ export const AGENT_DESKTOP_FIELDS = [
   "message",
   "provisionedAt",
   "observedGeneration",
+  "profile",
 ] as const satisfies readonly (keyof DesktopStatus)[];
 
 export function fieldPatch<T extends object>(

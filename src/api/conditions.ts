@@ -74,11 +74,6 @@ export const DesktopPoolConditions = {
   HostsAvailable: "HostsAvailable",
   /** status.available has reached spec.buffer (within min and max). */
   BufferSatisfied: "BufferSatisfied",
-  /**
-   * Only on a pool with spec.session.persistence ProfileManaged: whether its users' profiles are
-   * restored at logon and saved at logoff. Absent on NonPersistent pools.
-   */
-  ProfilesSynced: "ProfilesSynced",
 } as const;
 export type DesktopPoolConditionType = ValueOf<typeof DesktopPoolConditions>;
 
@@ -103,11 +98,6 @@ export const DesktopPoolReasons = {
   ProvisioningFailing: "ProvisioningFailing",
   /** Event: a desktop failed before it was ever Available; its host gets no new desktops of the pool for a while. */
   ProvisioningBackoff: "ProvisioningBackoff",
-  /**
-   * ProfilesSynced=False (and a Warning Event when it starts): this griddesk does not sync profiles
-   * yet, so what a user changes is lost at logoff; the pool serves desktops otherwise as usual.
-   */
-  ProfileSyncNotAvailable: "ProfileSyncNotAvailable",
 } as const;
 export type DesktopPoolReason = ValueOf<typeof DesktopPoolReasons>;
 
@@ -168,6 +158,8 @@ export const DesktopSessionConditions = {
   Ready: "Ready",
   /** A desktop of the pool is reserved for this session (status.desktopRef). */
   Bound: "Bound",
+  /** ProfileManaged pools: the user's profile is on the desktop (logon) and back on the store (logoff). */
+  ProfileSynced: "ProfileSynced",
 } as const;
 export type DesktopSessionConditionType = ValueOf<typeof DesktopSessionConditions>;
 
@@ -176,6 +168,14 @@ export const DesktopSessionReasons = {
   SessionReady: "SessionReady",
   /** Ready=False: the bound desktop is still provisioning. */
   DesktopProvisioning: "DesktopProvisioning",
+  /** Ready=False and ProfileSynced=False: the user's profile disk is being attached to the desktop. */
+  ProfileAttaching: "ProfileAttaching",
+  /** Ready=False and ProfileSynced=False: attaching the profile failed; the agent retries (see message). */
+  ProfileAttachFailed: "ProfileAttachFailed",
+  /** ProfileSynced=True: the profile disk is attached to the desktop. */
+  ProfileAttached: "ProfileAttached",
+  /** ProfileSynced=False: saving the profile at logoff failed; the disk is kept and the save retried. */
+  ProfileSyncFailed: "ProfileSyncFailed",
   /** Ready=False: logoff is in progress (profile sync, desktop deletion). */
   Ending: "Ending",
   /** Ready=False: the session has ended; status.endReason says why. */

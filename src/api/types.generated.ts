@@ -50,6 +50,11 @@ export type ConcurrentSessionPolicy = "Refuse" | "ReadOnly";
 export type IntOrString = number | string;
 
 /**
+ * Whether a session may write the user's profile.
+ */
+export type ProfileMode = "ReadWrite" | "ReadOnly";
+
+/**
  * Where a Desktop is in its life, from Pending to Terminating (or Failed).
  */
 export type DesktopPhase = "Pending" | "Provisioning" | "Available" | "InUse" | "Terminating" | "Failed";
@@ -60,6 +65,11 @@ export type DesktopPhase = "Pending" | "Provisioning" | "Available" | "InUse" | 
 export type DisplayProtocol = "vnc" | "spice" | "rdp";
 
 /**
+ * Where a desktop's profile disk is.
+ */
+export type ProfileDiskPhase = "Attaching" | "Attached" | "Syncing" | "Synced" | "Failed";
+
+/**
  * Where a DesktopSession is in its life, from Pending to Ended (or Failed).
  */
 export type SessionPhase = "Pending" | "Bound" | "Ready" | "Ending" | "Ended" | "Failed";
@@ -68,11 +78,6 @@ export type SessionPhase = "Pending" | "Bound" | "Ready" | "Ending" | "Ended" | 
  * Why a DesktopSession ended.
  */
 export type SessionEndReason = "UserLogoff" | "IdleTimeout" | "DisconnectedTimeout" | "MaxDurationExceeded" | "HostDrained" | "DesktopFailed" | "PoolDeleted" | "ProfileInUse";
-
-/**
- * Whether a session may write the user's profile.
- */
-export type ProfileMode = "ReadWrite" | "ReadOnly";
 
 /**
  * What is happening to a profile now.
@@ -596,7 +601,7 @@ export interface PlacementPolicy {
  */
 export interface SessionPolicy {
   /**
-   * NonPersistent: nothing survives logoff. ProfileManaged: each user has a DesktopProfile on spec.profile.store, written by one session at a time (the desktop itself is still discarded); this version does not copy the profile's data yet, and the pool's ProfilesSynced condition says so.
+   * NonPersistent: nothing survives logoff. ProfileManaged: each user has a DesktopProfile on spec.profile.store, attached to the desktop at logon and saved back at logoff by one session at a time (the desktop itself is still discarded).
    *
    * @default "NonPersistent"
    */
@@ -743,6 +748,7 @@ export interface DesktopSpec {
   image: DesktopImage
   resources: DesktopResources
   sessionRef?: SessionReference
+  profile?: ProfileAssignment
   /**
    * The pool's status.imageHash when this desktop was created; outdated desktops are replaced.
    */
@@ -761,6 +767,29 @@ export interface SessionReference {
    * metadata.uid of the DesktopSession, so a re-created session of the same name never inherits it.
    */
   uid: string
+}
+
+/**
+ * The user's profile this desktop gets, set with spec.sessionRef by the session controller on a ProfileManaged pool: the agent attaches it at logon and (ReadWrite) publishes it at logoff.
+ */
+export interface ProfileAssignment {
+  /**
+   * Name of the DesktopProfile (same namespace).
+   */
+  name: string
+  /**
+   * ReadWrite: this session holds the profile's write lock. ReadOnly: another session holds it; this one gets a throwaway copy whose changes are discarded.
+   */
+  mode: ProfileMode
+  /**
+   * The write lock's fencing epoch (ReadWrite only).
+   */
+  epoch?: number
+  store: ProfileStore
+  /**
+   * The profile disk's size, from the pool.
+   */
+  quota: Quantity
 }
 
 /**
@@ -796,6 +825,7 @@ export interface DesktopStatus {
    * When the desktop first became Available.
    */
   provisionedAt?: string
+  profile?: ProfileDiskStatus
 }
 
 /**
@@ -814,6 +844,28 @@ export interface DesktopEndpoint {
    * TCP port to connect to.
    */
   port: number
+}
+
+/**
+ * Where the desktop's profile disk is, written by the agent.
+ */
+export interface ProfileDiskStatus {
+  /**
+   * Attaching (fetching the profile and hot-plugging its disk), Attached (the guest has it), Syncing (logoff: publishing it), Synced (on the store; the desktop may go), Failed (see message; retried).
+   */
+  phase: ProfileDiskPhase
+  /**
+   * The version this desktop's disk becomes on the store (ReadWrite).
+   */
+  version?: string
+  /**
+   * What went wrong, or what is being done.
+   */
+  message?: string
+  /**
+   * Failed attempts at the present step; reset when it succeeds.
+   */
+  attempts?: number
 }
 
 /**

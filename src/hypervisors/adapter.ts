@@ -113,6 +113,11 @@ export interface HypervisorAdapter {
   readonly type: HypervisorType;
   /** The HostNode this instance serves. */
   readonly hostName: string;
+  /**
+   * Where on the host the files of hot-plugged disks (profile disks) live, or undefined when this
+   * hypervisor keeps no disks in host files (the simulated one only pretends to sync profiles).
+   */
+  readonly diskDir?: string;
 
   /** The host's facts, for HostNode status and capacity when the spec omits it. */
   probe(): Promise<HostFacts>;

@@ -384,6 +384,33 @@ const invalidOnCreate: InvalidCase[] = [
     errors: ["spec.poolRef: Required value"],
   },
   {
+    name: "desktop with a read-only profile carrying an epoch",
+    manifest: () =>
+      tweak(desktop("ro-epoch"), (o) => {
+        o.spec.profile = {
+          name: "alice",
+          mode: "ReadOnly",
+          epoch: 3,
+          store: { address: "sftp://files", path: "/p", secretRef: { name: "s" } },
+          quota: "1Gi",
+        };
+      }),
+    errors: ["spec.profile.epoch is required for mode ReadWrite and not allowed for mode ReadOnly"],
+  },
+  {
+    name: "desktop with a writable profile without its epoch",
+    manifest: () =>
+      tweak(desktop("rw-no-epoch"), (o) => {
+        o.spec.profile = {
+          name: "alice",
+          mode: "ReadWrite",
+          store: { address: "sftp://files", path: "/p", secretRef: { name: "s" } },
+          quota: "1Gi",
+        };
+      }),
+    errors: ["spec.profile.epoch is required for mode ReadWrite"],
+  },
+  {
     name: "desktop with an unknown hypervisor type",
     manifest: () => tweak(desktop("bad-hv"), (o) => (o.spec.hypervisorType = "hyperv")),
     errors: ['spec.hypervisorType: Unsupported value: "hyperv"'],
@@ -457,6 +484,23 @@ const invalidOnUpdate: UpdateCase[] = [
     first: { spec: { sessionRef: { name: "alice-2", uid: "uid-3" } } },
     change: { spec: { sessionRef: null } },
     errors: ["spec.sessionRef", "spec.sessionRef cannot be changed or removed once set"],
+  },
+  {
+    name: "changing a desktop's profile once set",
+    base: () => desktop("reprofile"),
+    first: {
+      spec: {
+        profile: {
+          name: "alice",
+          mode: "ReadWrite",
+          epoch: 1,
+          store: { address: "sftp://files", path: "/p", secretRef: { name: "s" } },
+          quota: "1Gi",
+        },
+      },
+    },
+    change: { spec: { profile: { epoch: 2 } } },
+    errors: ["spec.profile", "spec.profile cannot be changed or removed once set"],
   },
   {
     name: "moving a desktop to another host",

@@ -350,8 +350,9 @@ describe("RBAC", () => {
     expect(verbs(controller, g, "desktopprofiles/status")).toEqual(
       expect.arrayContaining(["patch", "update"]),
     );
-    // The agent gets nothing of profiles until it syncs them (issue 21's data path).
-    expect(verbs(agent, g, "desktopprofiles")).toEqual([]);
+    // The agent reads profiles and reports their sync; the lock (spec) is not its to write.
+    expect(verbs(agent, g, "desktopprofiles")).toEqual(["get"]);
+    expect(verbs(agent, g, "desktopprofiles/status")).toEqual(["get", "patch"]);
     for (const r of ["desktoppools", "desktops", "desktopsessions", "hostnodes"]) {
       expect(verbs(controller, g, `${r}/status`)).toEqual(expect.arrayContaining(["patch", "update"]));
       expect(verbs(controller, g, `${r}/finalizers`)).toEqual(["update"]);
@@ -388,7 +389,18 @@ describe("RBAC", () => {
       expect.arrayContaining(["create", "update"]),
     );
     expect(verbs(agent, "", "events")).toContain("create");
-    expect(verbs(agent, "", "secrets")).toEqual([]);
+    expect(verbs(agent, "", "secrets")).toEqual([]); // no profile store named: no Secret at all
+    const withStores = await render(privilegedNs, [
+      "agent.enabled=true",
+      "agent.profileStoreSecrets={store-a,store-b}",
+    ]);
+    const secretRules = ofKind(withStores, "ClusterRole")
+      .filter((r) => r.metadata.labels?.["app.kubernetes.io/component"] === "agent")
+      .flatMap((r) => (r as { rules?: PolicyRule[] }).rules ?? [])
+      .filter((rule) => rule.resources?.includes("secrets"));
+    expect(secretRules).toEqual([
+      { apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["store-a", "store-b"] },
+    ]);
   });
 });
 

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { DesktopPool } from "../../src/api/types.generated.js";
+import type { DesktopPool, HostNode } from "../../src/api/types.generated.js";
 import type { GriddeskProcess } from "./support/processes.js";
 import { domainNames, type BootableImage } from "./libvirt-support.js";
 
@@ -68,6 +68,27 @@ export function startLibvirtAgent(name: string, a: LibvirtAgentArgs): GriddeskPr
     },
     tail(lines = 30) {
       return existsSync(logFile) ? readFileSync(logFile, "utf8").split("\n").slice(-lines).join("\n") : "";
+    },
+  };
+}
+
+/**
+ * A small host (2 CPUs, 1Gi, no overcommit): one test desktop's share of it outweighs the
+ * scheduler's cached-image bonus, so breadth-first placement spreads a pool over such hosts.
+ */
+export function smallHost(
+  name: string,
+  type: "libvirt" | "simulated",
+  labels: Record<string, string>,
+): HostNode {
+  return {
+    apiVersion: "griddesk.io/v1alpha1",
+    kind: "HostNode",
+    metadata: { name, labels },
+    spec: {
+      hypervisor: type === "libvirt" ? { type, libvirt: {} } : { type, simulated: {} },
+      capacity: { cpu: "2", memory: "1Gi", localStorage: "50Gi" },
+      overcommit: { cpu: 1, memory: 1 },
     },
   };
 }

@@ -3,7 +3,6 @@
 // simulated agent's host. Sessions are served on all three; each libvirt desktop runs on its
 // own host's libvirtd only, with a live VNC console.
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
-import type { HostNode } from "../../src/api/types.generated.js";
 import { createTestNamespace, deleteNamespace, eventually, installCrds } from "./support/cluster.js";
 import {
   clients,
@@ -14,7 +13,7 @@ import {
   uniq,
 } from "./support/griddesk.js";
 import { stopAll, type GriddeskProcess } from "./support/processes.js";
-import { hostContents, libvirtPool, startLibvirtAgent } from "./libvirt-agents.js";
+import { hostContents, libvirtPool, smallHost, startLibvirtAgent } from "./libvirt-agents.js";
 import {
   libvirtInstanceDown,
   libvirtInstanceUp,
@@ -42,32 +41,14 @@ let sys = "";
 const procs: GriddeskProcess[] = [];
 const logs = () => procs.map((p) => `--- ${p.name}\n${p.tail(30)}`).join("\n");
 
-/**
- * Every host made small and equal (2 CPUs, 1Gi, no overcommit), so that one desktop's share of
- * a host outweighs the scheduler's cached-image bonus and breadth-first placement spreads the
- * pool over all three hosts.
- */
-function hostNode(name: string, type: "libvirt" | "simulated"): HostNode {
-  return {
-    apiVersion: "griddesk.io/v1alpha1",
-    kind: "HostNode",
-    metadata: { name, labels: { site } },
-    spec: {
-      hypervisor: type === "libvirt" ? { type, libvirt: {} } : { type, simulated: {} },
-      capacity: { cpu: "2", memory: "1Gi", localStorage: "50Gi" },
-      overcommit: { cpu: 1, memory: 1 },
-    },
-  };
-}
-
 beforeAll(async () => {
   const image = testImage();
   for (const h of lvHosts) h.pid = libvirtInstanceUp(h.instance);
   await installCrds();
   ns = await createTestNamespace("mixed");
   sys = await createTestNamespace("mixed-sys");
-  await c.hosts.create(hostNode(simHost, "simulated"));
-  for (const h of lvHosts) await c.hosts.create(hostNode(h.name, "libvirt"));
+  await c.hosts.create(smallHost(simHost, "simulated", { site }));
+  for (const h of lvHosts) await c.hosts.create(smallHost(h.name, "libvirt", { site }));
   procs.push(startControllerProcess("mixed-controller", { systemNamespace: sys, gracePeriodSeconds: 30 }));
   for (const h of lvHosts) {
     const args = {

@@ -87,7 +87,7 @@ describe("logon and logoff", () => {
     });
   });
 
-  it("owns up that a ProfileManaged pool's profiles are not synced yet, and serves it", async () => {
+  it("serves a ProfileManaged pool on simulated hosts, which pretend to sync each user's profile", async () => {
     await c.pools.create(
       poolObject(ns, "kb", {
         buffer: 1,
@@ -99,26 +99,30 @@ describe("logon and logoff", () => {
         },
       }),
     );
-    const cond = await eventually("ProfilesSynced=False on the ProfileManaged pool", async () =>
-      (await c.pools.get({ namespace: ns, name: "kb" })).status?.conditions?.find(
-        (x) => x.type === "ProfilesSynced" && x.status === "False",
-      ),
-    );
-    expect(cond.reason).toBe("ProfileSyncNotAvailable");
-    expect(cond.message).toContain("lost at logoff");
-    await eventsWhen(
-      ns,
-      "involvedObject.name=kb,reason=ProfileSyncNotAvailable",
-      "jsonpath={.items[*].type}",
-      (out) => out.trim() === "Warning",
-    );
-    // A pool that keeps no profiles says nothing about them.
-    const cc = await c.pools.get({ namespace: ns, name: "cc" });
-    expect(cc.status?.conditions?.map((x) => x.type)).not.toContain("ProfilesSynced");
     await eventually(
       "the ProfileManaged pool's buffer filled",
       async () => (await c.pools.get({ namespace: ns, name: "kb" })).status?.available === 1,
     );
+    await c.sessions.create(sessionObject(ns, "kb", "carol"));
+    const ready = await eventually("carol Ready", async () => {
+      const s = await c.sessions.get({ namespace: ns, name: "carol" });
+      return s.status?.phase === "Ready" ? s : undefined;
+    });
+    const profile = ready.status?.profile?.name as string;
+    expect(ready.status?.conditions?.find((x) => x.type === "ProfileSynced")).toMatchObject({
+      status: "True",
+      reason: "ProfileAttached",
+    });
+    await c.sessions.delete({ namespace: ns, name: "carol" });
+    const saved = await eventually("carol's profile saved and free", async () => {
+      const p = await c.profiles.get({ namespace: ns, name: profile });
+      return !p.spec.lock && p.status?.state === "Idle" ? p : undefined;
+    });
+    expect(saved.status).toMatchObject({ versions: 1, head: "v000001-e1.qcow2" });
+    expect(saved.status?.lastSyncTime).toBeDefined();
+    // A pool says nothing about profiles in its own conditions: each DesktopProfile does.
+    const kb = await c.pools.get({ namespace: ns, name: "kb" });
+    expect(kb.status?.conditions?.map((x) => x.type)).not.toContain("ProfilesSynced");
   });
 
   it("reports why a pool cannot be served, and keeps running", async () => {

@@ -10,10 +10,14 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { checkedOut, checkIn, checkOut, release, versionName } from "../../src/profiles/checkout.js";
 import { ProfileFence, StaleEpochError } from "../../src/profiles/fence.js";
-import { SftpStore, StoreError, TEMP_DIR } from "../../src/profiles/sftp-store.js";
+import { SftpStore, StoreError } from "../../src/profiles/sftp-store.js";
 import { runCommand } from "../../src/volumes/command.js";
-import { eventually } from "./support/cluster.js";
-import { fileServerConfig, fileServerRoot, killServerConnections } from "./support/fileserver.js";
+import {
+  fileServerConfig,
+  fileServerRoot,
+  killServerConnections,
+  uploadUnderWay,
+} from "./support/fileserver.js";
 import { uniq } from "./support/griddesk.js";
 
 jest.setTimeout(180_000);
@@ -134,14 +138,7 @@ describe("a profile's disk between two hosts and the file server", () => {
 
     const uploader = await connect();
     const checkingIn = settled(checkIn(uploader, profile, out));
-    const tmp = path.join(fileServerRoot(), profile, "versions", TEMP_DIR);
-    await eventually(
-      "the increment's upload to be under way on the server",
-      () =>
-        existsSync(tmp) && readdirSync(tmp).some((f) => statSync(path.join(tmp, f)).size > 8 * 1024 * 1024),
-      60_000,
-      20,
-    );
+    await uploadUnderWay(path.join(fileServerRoot(), profile, "versions"), 8 * 1024 * 1024);
     expect(killServerConnections().length).toBeGreaterThan(0);
     expect(await checkingIn).toMatchObject({ code: "ConnectionLost" });
     expect(await checkingIn).toBeInstanceOf(StoreError);

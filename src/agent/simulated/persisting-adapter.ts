@@ -21,6 +21,7 @@ export interface StateSink {
 export class PersistingAdapter implements HypervisorAdapter {
   readonly type;
   readonly hostName: string;
+  readonly diskDir?: string;
 
   constructor(
     private readonly inner: HypervisorAdapter,
@@ -28,6 +29,7 @@ export class PersistingAdapter implements HypervisorAdapter {
   ) {
     this.type = inner.type;
     this.hostName = inner.hostName;
+    if (inner.diskDir !== undefined) this.diskDir = inner.diskDir;
   }
 
   probe(): Promise<HostFacts> {

@@ -2,8 +2,16 @@
 // the agent serving its host; bound to at most one DesktopSession for its whole life.
 import { Plurals } from "../constants.js";
 import type { KindDefinition, Schema, ValidationRule } from "./openapi.js";
-import { dateTime, hypervisorType, objectName, text } from "./primitives.js";
-import { conditions, desktopImage, desktopResources, endpoint, observedGeneration } from "./shared.js";
+import { dateTime, hypervisorType, objectName, quantity, text } from "./primitives.js";
+import {
+  conditions,
+  desktopImage,
+  desktopResources,
+  endpoint,
+  observedGeneration,
+  profileMode,
+  profileStore,
+} from "./shared.js";
 import { tsNamed } from "./ts-names.js";
 
 export const DESKTOP_PHASES = [
@@ -48,6 +56,35 @@ const sessionRef: Schema = tsNamed("SessionReference", {
   },
 });
 
+export const PROFILE_DISK_PHASES = ["Attaching", "Attached", "Syncing", "Synced", "Failed"] as const;
+
+const profile: Schema = tsNamed("ProfileAssignment", {
+  description:
+    "The user's profile this desktop gets, set with spec.sessionRef by the session controller on a " +
+    "ProfileManaged pool: the agent attaches it at logon and (ReadWrite) publishes it at logoff.",
+  type: "object",
+  required: ["name", "mode", "store", "quota"],
+  properties: {
+    name: objectName("Name of the DesktopProfile (same namespace)."),
+    mode: profileMode,
+    epoch: {
+      description: "The write lock's fencing epoch (ReadWrite only).",
+      type: "integer",
+      format: "int64",
+      minimum: 1,
+    },
+    store: profileStore,
+    quota: quantity("spec.profile.quota", "The profile disk's size, from the pool.", { positive: true }),
+  },
+  "x-kubernetes-validations": [
+    {
+      rule: "self.mode == 'ReadWrite' ? has(self.epoch) : !has(self.epoch)",
+      message: "spec.profile.epoch is required for mode ReadWrite and not allowed for mode ReadOnly",
+      fieldPath: ".epoch",
+    },
+  ],
+});
+
 const spec: Schema = tsNamed("DesktopSpec", {
   description: "The desired state of one desktop VM, written by the pool and session controllers.",
   type: "object",
@@ -63,6 +100,7 @@ const spec: Schema = tsNamed("DesktopSpec", {
     image: desktopImage,
     resources: desktopResources,
     sessionRef,
+    profile,
     imageHash: text(
       "The pool's status.imageHash when this desktop was created; outdated desktops are replaced.",
       128,
@@ -75,6 +113,7 @@ const spec: Schema = tsNamed("DesktopSpec", {
     setOnce("hostRef", "a desktop never moves between hosts; delete it instead"),
     setOnce("hypervisorType", "it follows spec.hostRef"),
     setOnce("sessionRef", "a desktop serves exactly one session and is deleted at logoff"),
+    setOnce("profile", "a desktop serves exactly one session and is deleted at logoff"),
   ],
 });
 
@@ -102,6 +141,32 @@ const status: Schema = tsNamed("DesktopStatus", {
     overlayPath: text("Path of the copy-on-write overlay on the host.", 4096),
     message: text("Human-readable detail on the phase, e.g. why provisioning failed.", 4096),
     provisionedAt: dateTime("When the desktop first became Available."),
+    profile: tsNamed("ProfileDiskStatus", {
+      description: "Where the desktop's profile disk is, written by the agent.",
+      type: "object",
+      required: ["phase"],
+      properties: {
+        phase: tsNamed(
+          "ProfileDiskPhase",
+          {
+            description:
+              "Attaching (fetching the profile and hot-plugging its disk), Attached (the guest has it), Syncing " +
+              "(logoff: publishing it), Synced (on the store; the desktop may go), Failed (see message; retried).",
+            type: "string",
+            enum: PROFILE_DISK_PHASES,
+          },
+          "Where a desktop's profile disk is.",
+        ),
+        version: text("The version this desktop's disk becomes on the store (ReadWrite).", 253),
+        message: text("What went wrong, or what is being done.", 4096),
+        attempts: {
+          description: "Failed attempts at the present step; reset when it succeeds.",
+          type: "integer",
+          format: "int32",
+          minimum: 0,
+        },
+      },
+    }),
   },
 });
 

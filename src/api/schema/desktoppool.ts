@@ -51,8 +51,8 @@ const session: Schema = tsNamed("SessionPolicy", {
       {
         description:
           "NonPersistent: nothing survives logoff. ProfileManaged: each user has a DesktopProfile on " +
-          "spec.profile.store, written by one session at a time (the desktop itself is still discarded); this " +
-          "version does not copy the profile's data yet, and the pool's ProfilesSynced condition says so.",
+          "spec.profile.store, attached to the desktop at logon and saved back at logoff by one session at a " +
+          "time (the desktop itself is still discarded).",
         type: "string",
         enum: ["NonPersistent", "ProfileManaged"],
         default: "NonPersistent",

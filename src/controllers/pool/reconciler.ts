@@ -34,7 +34,6 @@ import { patchStatusIfChanged } from "../shared/status.js";
 import { mapLimit } from "../shared/concurrency.js";
 import { imageHash, planPool, type PoolPlan } from "./plan.js";
 import { FailureBackoff } from "./failure-backoff.js";
-import { profilesVerdict } from "./profiles.js";
 
 const WRITE_CONCURRENCY = 16;
 
@@ -327,14 +326,9 @@ export class PoolReconciler implements Reconciler {
       set(C.Ready, false, R.Paused, "spec.paused is true: the pool neither creates nor deletes desktops");
     else if (hosts === 0) set(C.Ready, false, R.NoEligibleHosts, "no eligible hosts");
     else set(C.Ready, full, full ? R.PoolReady : reason, message);
-    const profiles = profilesVerdict(pool);
-    if (!profiles) conditions = conditions?.filter((c) => c.type !== C.ProfilesSynced);
-    else {
-      const before = conditions?.find((c) => c.type === C.ProfilesSynced);
-      if (before?.reason !== profiles.reason)
-        this.ctx.events.event(pool, "Warning", profiles.reason, profiles.message);
-      set(C.ProfilesSynced, profiles.status === "True", profiles.reason, profiles.message);
-    }
+    // Earlier versions said here that profiles were not synced yet; they are now (each user's
+    // DesktopProfile says how), so that condition is dropped wherever it was left.
+    conditions = conditions?.filter((c) => c.type !== "ProfilesSynced");
     return { observedGeneration: gen, conditions, ...plan.counts, hosts, imageHash: imageHash(pool) };
   }
 }

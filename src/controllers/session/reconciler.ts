@@ -19,6 +19,7 @@ import type {
   DesktopSession,
   DesktopSessionStatus,
   SessionEndReason,
+  ProfileAssignment,
   SessionProfile,
 } from "../../api/types.generated.js";
 import type { Cached, ReconcileContext, Reconciler, Request, Result } from "../../runtime/index.js";
@@ -104,7 +105,7 @@ export class SessionReconciler implements Reconciler {
 
     let boundAt: string | undefined;
     if (!desktop && pool) {
-      desktop = await this.bind(session, pool, rc);
+      desktop = await this.bind(session, pool, rc, profile);
       if (desktop) boundAt = toKubeTime(new Date(this.ctx.clock.now()));
       else {
         const exhausted = this.poolExhausted(pool);
@@ -163,8 +164,10 @@ export class SessionReconciler implements Reconciler {
     session: Cached<DesktopSession>,
     pool: Cached<DesktopPool>,
     rc: ReconcileContext,
+    profile: SessionProfile | undefined,
   ): Promise<Cached<Desktop> | undefined> {
     const candidates = this.candidates(session, pool);
+    const assignment = profileAssignment(pool, profile);
     for (const desktop of candidates.slice(0, BIND_ATTEMPTS)) {
       const dk = keyOf(desktop.metadata);
       this.claimed.add(dk);
@@ -181,6 +184,8 @@ export class SessionReconciler implements Reconciler {
             path: `/metadata/labels/${Labels.Session.replace("/", "~1")}`,
             value: session.metadata.name,
           },
+          // The profile the agent attaches, in the same checked write as the binding.
+          ...(assignment ? [{ op: "add" as const, path: "/spec/profile", value: assignment }] : []),
         ]);
         rc.log.info({ desktop: desktop.metadata.name, host: desktop.spec.hostRef }, "bound desktop");
         // The session's status (Bound, or Ready at once if the desktop runs) and its Event are
@@ -247,15 +252,20 @@ export class SessionReconciler implements Reconciler {
       ...(profile ? { profile } : {}),
     };
     const where = `desktop ${desktop.metadata.name} on host ${desktop.spec.hostRef}`;
-    if (!running) {
+    const waiting = running
+      ? profileWait(desktop, profile)
+      : ([
+          [
+            C.Ready,
+            false,
+            R.DesktopProvisioning,
+            `desktop ${desktop.metadata.name} is ${desktop.status?.phase ?? "Pending"}`,
+          ],
+        ] satisfies ConditionRow[]);
+    if (!running || waiting.length > 0) {
       const written = await this.setStatus(session, { ...base, phase: "Bound" }, [
         [C.Bound, true, R.DesktopBound, where],
-        [
-          C.Ready,
-          false,
-          R.DesktopProvisioning,
-          `desktop ${desktop.metadata.name} is ${desktop.status?.phase ?? "Pending"}`,
-        ],
+        ...waiting,
       ]);
       if (boundAt && written) this.ctx.events.event(session, "Normal", "Bound", `bound ${where}`);
       return;
@@ -272,6 +282,16 @@ export class SessionReconciler implements Reconciler {
       { ...base, phase: "Ready", endpoint: { ...endpoint }, readyAt },
       [
         [C.Bound, true, R.DesktopBound, where],
+        ...(profile && desktop.spec.profile
+          ? [
+              [
+                C.ProfileSynced,
+                true,
+                R.ProfileAttached,
+                `profile ${profile.name} (${profile.mode}) attached`,
+              ] as ConditionRow,
+            ]
+          : []),
         [C.Ready, true, R.SessionReady, `connect to ${address}`],
       ],
     );
@@ -345,7 +365,13 @@ export class SessionReconciler implements Reconciler {
       rc.log.info({ desktop: desktop.metadata.name }, "deleted the session's desktop");
     }
     if (session.status?.profile?.mode !== "ReadWrite") return true;
-    if (desktop) return false;
+    if (desktop) {
+      // Saving the profile failed: say so on the session while the agent retries.
+      const disk = desktop.status?.profile;
+      if ((disk?.phase === "Failed" || disk?.phase === "Syncing") && disk.attempts && disk.message)
+        await this.setStatus(session, {}, [[C.ProfileSynced, false, R.ProfileSyncFailed, disk.message]]);
+      return false;
+    }
     await releaseProfile(this.ctx, session);
     return true;
   }
@@ -359,7 +385,7 @@ export class SessionReconciler implements Reconciler {
   private async setStatus(
     session: Cached<DesktopSession>,
     fields: StatusPatch<DesktopSessionStatus>,
-    conditions: [type: string, ok: boolean, reason: string, message: string][],
+    conditions: ConditionRow[],
   ): Promise<unknown> {
     const now = new Date(this.ctx.clock.now());
     const gen = session.metadata.generation;
@@ -375,6 +401,46 @@ export class SessionReconciler implements Reconciler {
     return written;
   }
 }
+
+/**
+ * The conditions of a session whose desktop runs but does not have the user's profile on it yet
+ * (the user gets the desktop once it has), or [] when there is nothing to wait for.
+ */
+function profileWait(desktop: Cached<Desktop>, profile: SessionProfile | undefined): ConditionRow[] {
+  const disk = desktop.status?.profile;
+  if (!profile || !desktop.spec.profile || disk?.phase === "Attached") return [];
+  const failed = disk?.phase === "Failed";
+  const reason = failed ? R.ProfileAttachFailed : R.ProfileAttaching;
+  const message = failed
+    ? (disk?.message ?? "attaching the profile failed")
+    : `attaching profile ${profile.name} (${profile.mode}) to desktop ${desktop.metadata.name}`;
+  return [
+    [C.ProfileSynced, false, reason, message],
+    [C.Ready, false, reason, message],
+  ];
+}
+
+/** What the agent needs to attach the user's profile to the desktop, from the pool's policy. */
+function profileAssignment(
+  pool: Cached<DesktopPool>,
+  profile: SessionProfile | undefined,
+): ProfileAssignment | undefined {
+  const policy = pool.spec.profile;
+  if (!profile || !policy) return undefined;
+  return {
+    name: profile.name,
+    mode: profile.mode,
+    ...(profile.epoch !== undefined ? { epoch: profile.epoch } : {}),
+    store: {
+      address: policy.store.address,
+      path: policy.store.path,
+      secretRef: { name: policy.store.secretRef.name },
+    },
+    quota: policy.quota,
+  };
+}
+
+type ConditionRow = [type: string, ok: boolean, reason: string, message: string];
 
 function desktopFailure(desktop: Cached<Desktop>): string {
   if (desktop.metadata.deletionTimestamp) return `desktop ${desktop.metadata.name} is being deleted`;

@@ -18,6 +18,7 @@ export const Resources = {
   Lease: { group: "coordination.k8s.io", version: "v1", plural: "leases", namespaced: true },
   Node: { group: "", version: "v1", plural: "nodes", namespaced: false },
   Namespace: { group: "", version: "v1", plural: "namespaces", namespaced: false },
+  Secret: { group: "", version: "v1", plural: "secrets", namespaced: true },
 } as const satisfies Record<string, ResourceRef>;
 
 /** Where host heartbeat Leases and the controller's leader-election Lease live by default. */

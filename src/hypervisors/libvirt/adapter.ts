@@ -13,6 +13,7 @@ import type {
   VmSpec,
   VmStatus,
 } from "../adapter.js";
+import path from "node:path";
 import { abortedError, untilAborted } from "../abort.js";
 import type { Clock } from "../clock.js";
 import { AdapterError, toAdapterError } from "../errors.js";
@@ -69,6 +70,7 @@ export interface LibvirtAdapterOptions {
 export class LibvirtAdapter implements HypervisorAdapter {
   readonly type = "libvirt" as const;
   readonly hostName: string;
+  readonly diskDir: string;
   private readonly storage: HostStorage;
   private readonly clock: Clock;
   private readonly virsh: Virsh;
@@ -83,6 +85,7 @@ export class LibvirtAdapter implements HypervisorAdapter {
 
   constructor(o: LibvirtAdapterOptions) {
     ({ hostName: this.hostName, storage: this.storage, clock: this.clock } = o);
+    this.diskDir = path.join(this.storage.root, "profiles");
     this.virsh = new Virsh(o.config.uri, o.config.commandTimeoutMs);
     this.provisioner = new Provisioner({
       storage: this.storage,

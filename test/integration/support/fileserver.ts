@@ -1,8 +1,10 @@
 // The real profile file server the tests use: OpenSSH's SFTP server started by
 // hack/fileserver-up.sh (hack/test-integration.sh exports its GRIDDESK_SFTP_* settings), and a way
 // to cut its connections the way a crash or a network failure would.
-import { readdirSync, readFileSync } from "node:fs";
-import type { SftpStoreConfig } from "../../../src/profiles/sftp-store.js";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { eventually } from "./cluster.js";
+import { TEMP_DIR, type SftpStoreConfig } from "../../../src/profiles/sftp-store.js";
 
 function required(name: string): string {
   const value = process.env[name];
@@ -62,3 +64,17 @@ export function signalServerConnections(signal: NodeJS.Signals): number[] {
 }
 
 export const killServerConnections = (): number[] => signalServerConnections("SIGKILL");
+
+/**
+ * Waits until an upload into `dir` (a store directory on this machine) is under way: a partial
+ * file in its temp directory has grown past `bytes`. Polls often: the upload must be caught in flight.
+ */
+export function uploadUnderWay(dir: string, bytes: number, timeoutMs = 60_000): Promise<unknown> {
+  const tmp = path.join(dir, TEMP_DIR);
+  return eventually(
+    `an upload into ${dir} under way`,
+    () => existsSync(tmp) && readdirSync(tmp).some((f) => statSync(path.join(tmp, f)).size > bytes),
+    timeoutMs,
+    20,
+  );
+}

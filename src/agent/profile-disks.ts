@@ -1,0 +1,267 @@
+// The agent's side of a user's profile (issue 21's data path), for the desktops it serves: at
+// logon the profile's disk is checked out from the store and hot-plugged into the running
+// desktop (src/profiles/checkout.ts); at logoff, before the desktop is destroyed, the disk is
+// unplugged (the guest writes back what it holds) and, for the session holding the write lock,
+// published as the profile's next version; a read-only session's disk is thrown away. The
+// store's credentials come from the Secret the pool names, read when needed, never logged.
+//
+// A host whose adapter keeps no disks in files (the simulated one) gets a pretend sync: a size
+// and a latency, and the same status on the DesktopProfile, so `make run` and the scale
+// benchmarks show profiles too. It is never the test of the real path.
+import path from "node:path";
+import { toKubeTime } from "../api/index.js";
+import type { Condition, Desktop, DesktopProfile, ProfileAssignment } from "../api/index.js";
+import { setCondition } from "../api/index.js";
+import type { EventSink } from "../controllers/shared/events.js";
+import { AdapterError } from "../hypervisors/index.js";
+import {
+  checkedOut,
+  checkIn,
+  checkOut,
+  release,
+  versionName,
+  type CheckInResult,
+} from "../profiles/checkout.js";
+import { StaleEpochError } from "../profiles/fence.js";
+import { SftpStore, type SftpStoreConfig } from "../profiles/sftp-store.js";
+import type { Cached, Clock, KubeObject, ObjectClient } from "../runtime/index.js";
+import { parseBytes } from "../scheduler/quantity.js";
+import { desktopIdentity } from "./desktop-vm.js";
+import type { ServedHost } from "./hosts.js";
+import { formatBytes } from "./quantity.js";
+
+/** The serial the guest finds its profile disk by. */
+export const PROFILE_DISK_SERIAL = "griddesk-profile";
+
+/** The Secret keys of a profile store's credentials (as in a kubernetes.io/ssh-auth Secret). */
+export const SecretKeys = {
+  username: "username",
+  privateKey: "ssh-privatekey",
+  hostKey: "ssh-hostkey",
+} as const;
+
+export interface SecretObject extends KubeObject {
+  data?: Record<string, string>;
+}
+
+export interface ProfileDisksDeps {
+  readonly secrets: ObjectClient<SecretObject>;
+  readonly profiles: ObjectClient<DesktopProfile>;
+  readonly events: EventSink;
+  readonly clock: Clock;
+  /** A pretend sync's duration on a simulated host (ms). */
+  readonly simulatedSyncMs: number;
+}
+
+/** What a logoff did with the profile. */
+export type Released = "published" | "discarded" | "stale" | "none";
+
+export class ProfileDisks {
+  constructor(private readonly deps: ProfileDisksDeps) {}
+
+  /** Logon: the desktop's profile disk, made and hot-plugged. Resolves the version it will become. */
+  async attach(desktop: Cached<Desktop>, host: ServedHost): Promise<{ version?: string }> {
+    const binding = assignment(desktop);
+    const id = desktopIdentity(desktop);
+    const dir = host.adapter.diskDir;
+    if (dir === undefined) {
+      await host.adapter.attachDisk(id, {
+        path: `/simulated/${binding.name}.qcow2`,
+        serial: PROFILE_DISK_SERIAL,
+      });
+      return {};
+    }
+    const out = await this.withStore(desktop, (store) =>
+      checkOut({
+        store,
+        profileDir: storeDir(desktop),
+        localDir: localDir(dir, desktop),
+        mode: binding.mode,
+        ...(binding.epoch !== undefined ? { epoch: binding.epoch } : {}),
+        owner: id.uid,
+        sizeBytes: parseBytes(binding.quota),
+      }),
+    );
+    await host.adapter.attachDisk(id, { path: out.disk, serial: PROFILE_DISK_SERIAL });
+    return out.version ? { version: out.version } : {};
+  }
+
+  /**
+   * Logoff, before the VM goes: unplugs the disk, then publishes it (ReadWrite) or throws it
+   * away (ReadOnly). Throws when the publish failed: the disk stays, and the caller retries.
+   */
+  async release(desktop: Cached<Desktop>, host: ServedHost): Promise<Released> {
+    const binding = assignment(desktop);
+    const id = desktopIdentity(desktop);
+    const detached = await host.adapter.detachDisk(id, PROFILE_DISK_SERIAL);
+    const dir = host.adapter.diskDir;
+    if (dir === undefined) {
+      if (!detached) return "none"; // never attached, or released by an earlier pass
+      return binding.mode === "ReadWrite" ? this.pretendSync(desktop) : "discarded";
+    }
+    const local = localDir(dir, desktop);
+    const out = await checkedOut(local, id.uid);
+    if (out === undefined) return "none"; // never attached (a logoff before the disk was ready)
+    if (out.mode === "ReadOnly") {
+      await release(local, id.uid, out);
+      return "discarded";
+    }
+    const started = this.deps.clock.now();
+    await this.setProfileStatus(desktop, { state: "Syncing" });
+    let result: CheckInResult;
+    try {
+      result = await this.withStore(desktop, (store) => checkIn(store, storeDir(desktop), out));
+    } catch (err) {
+      if (err instanceof StaleEpochError) {
+        // A newer lock owns the profile: this disk can never become head. It stays on the host
+        // (never deleted: it holds the user's last changes) and the desktop may go.
+        await this.failed(desktop, `${err.message}; the disk is kept on host ${host.name} at ${out.disk}`);
+        return "stale";
+      }
+      await this.failed(
+        desktop,
+        `publishing ${out.version ?? "the profile"} failed, retrying: ${message(err)}`,
+      );
+      throw err;
+    }
+    await this.synced(desktop, result, this.deps.clock.now() - started);
+    await release(local, id.uid, out);
+    return "published";
+  }
+
+  private async pretendSync(desktop: Cached<Desktop>): Promise<Released> {
+    const started = this.deps.clock.now();
+    await this.setProfileStatus(desktop, { state: "Syncing" });
+    await new Promise((resolve) => setTimeout(resolve, this.deps.simulatedSyncMs));
+    const binding = assignment(desktop);
+    const profile = await this.deps.profiles.tryGet({
+      namespace: desktop.metadata.namespace,
+      name: binding.name,
+    });
+    const versions = (profile?.status?.versions ?? 0) + 1;
+    const size = 4 * 1024 ** 2; // what a simulated session writes
+    const chain = Array.from({ length: versions }, (_, i) => versionName(i + 1, binding.epoch ?? 0));
+    await this.synced(
+      desktop,
+      { head: { chain }, version: chain[chain.length - 1] as string, sizeBytes: size },
+      this.deps.clock.now() - started,
+    );
+    return "published";
+  }
+
+  private async synced(desktop: Cached<Desktop>, result: CheckInResult, tookMs: number): Promise<void> {
+    const binding = assignment(desktop);
+    const profile = await this.deps.profiles.tryGet({
+      namespace: desktop.metadata.namespace,
+      name: binding.name,
+    });
+    const before = profile?.status?.size ? parseBytes(profile.status.size) : 0;
+    const now = new Date(this.deps.clock.now());
+    const took = `${(tookMs / 1000).toFixed(1)}s`;
+    await this.setProfileStatus(desktop, {
+      state: "InUse", // until the session lets go of the lock (the controller then writes Idle)
+      head: result.version,
+      versions: result.head.chain.length,
+      size: formatBytes(before + result.sizeBytes),
+      lastSyncTime: toKubeTime(now),
+      lastSyncDuration: took,
+      conditions: synced(profile, "True", "Published", `version ${result.version} is head`, now),
+    });
+    const what = `profile ${binding.name} saved as ${result.version} (${formatBytes(result.sizeBytes)} in ${took})`;
+    this.deps.events.event(desktop, "Normal", "ProfileSynced", what);
+  }
+
+  private async failed(desktop: Cached<Desktop>, why: string): Promise<void> {
+    const binding = assignment(desktop);
+    const profile = await this.deps.profiles.tryGet({
+      namespace: desktop.metadata.namespace,
+      name: binding.name,
+    });
+    const now = new Date(this.deps.clock.now());
+    await this.setProfileStatus(desktop, {
+      state: "Failed",
+      conditions: synced(profile, "False", "SyncFailed", `desktop ${desktop.metadata.name}: ${why}`, now),
+    });
+    this.deps.events.event(desktop, "Warning", "ProfileSyncFailed", why);
+  }
+
+  private async setProfileStatus(
+    desktop: Cached<Desktop>,
+    status: Partial<DesktopProfile["status"]>,
+  ): Promise<void> {
+    const binding = assignment(desktop);
+    await this.deps.profiles.mergePatch(
+      { namespace: desktop.metadata.namespace, name: binding.name },
+      { status },
+      { subresource: "status" },
+    );
+  }
+
+  /** Runs `fn` on a fresh connection to the desktop's profile store, closed after. */
+  private async withStore<T>(desktop: Cached<Desktop>, fn: (store: SftpStore) => Promise<T>): Promise<T> {
+    const store = await SftpStore.connect(await this.storeConfig(desktop));
+    try {
+      return await fn(store);
+    } finally {
+      store.close();
+    }
+  }
+
+  private async storeConfig(desktop: Cached<Desktop>): Promise<SftpStoreConfig> {
+    const { store } = assignment(desktop);
+    const namespace = desktop.metadata.namespace as string;
+    const where = `Secret ${namespace}/${store.secretRef.name}`;
+    const secret = await this.deps.secrets.get({ namespace, name: store.secretRef.name });
+    const key = (k: string): Buffer => {
+      const value = secret.data?.[k];
+      if (!value)
+        throw new AdapterError(
+          "InvalidSpec",
+          `${where} has no key ${k} (needs ${Object.values(SecretKeys).join(", ")})`,
+        );
+      return Buffer.from(value, "base64");
+    };
+    const url = new URL(store.address);
+    return {
+      host: url.hostname.replace(/^\[|\]$/g, ""),
+      port: url.port ? Number(url.port) : 22,
+      username: key(SecretKeys.username).toString("utf8").trim(),
+      privateKey: key(SecretKeys.privateKey),
+      hostKey: key(SecretKeys.hostKey).toString("utf8").trim(),
+      root: store.path,
+    };
+  }
+}
+
+function assignment(desktop: Cached<Desktop>): ProfileAssignment {
+  const binding = desktop.spec.profile;
+  if (!binding) throw new Error(`desktop ${desktop.metadata.name} has no profile`);
+  return binding;
+}
+
+/** The profile's directory on the store: one per namespace and profile object. */
+function storeDir(desktop: Cached<Desktop>): string {
+  return `${desktop.metadata.namespace}/${assignment(desktop).name}`;
+}
+
+/** The host's cache of the profile's versions. */
+function localDir(diskDir: string, desktop: Cached<Desktop>): string {
+  return path.join(diskDir, desktop.metadata.namespace as string, assignment(desktop).name);
+}
+
+function synced(
+  profile: DesktopProfile | undefined,
+  status: "True" | "False",
+  reason: string,
+  msg: string,
+  now: Date,
+): Condition[] {
+  const gen = profile?.metadata.generation;
+  return [
+    ...setCondition(profile?.status?.conditions, { type: "Synced", status, reason, message: msg }, gen, now),
+  ];
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
