@@ -3,7 +3,13 @@
 // Opening sequence: fetch from the cache, ignore other agents' hosts, finalize if deleting,
 // ensure the finalizer, leave Failed desktops to the pool; then observe the VM (creating it when
 // there is none) and write status once, by a resourceVersion-checked merge patch, if it changed.
-import { Finalizers, type Desktop, type DesktopStatus, type ProfileDiskStatus } from "../api/index.js";
+import {
+  Finalizers,
+  toKubeTime,
+  type Desktop,
+  type DesktopStatus,
+  type ProfileDiskStatus,
+} from "../api/index.js";
 import type { EventSink } from "../controllers/shared/events.js";
 import { Superseded } from "../controllers/shared/superseded.js";
 import { AdapterError, type VmStatus } from "../hypervisors/index.js";
@@ -27,6 +33,7 @@ import { deliverNotice } from "./notice.js";
 import { addFinalizer, hasFinalizer, removeFinalizer } from "./finalizers.js";
 import type { HostTable, ServedHost } from "./hosts.js";
 import type { ProfileDisks } from "./profile-disks.js";
+import { profileRetryIn } from "./profile-retry.js";
 import { AGENT_DESKTOP_FIELDS, fieldPatch } from "./status-patch.js";
 
 const FINALIZER = Finalizers.DesktopCleanup;
@@ -56,9 +63,12 @@ export interface DesktopReconcilerDeps {
   readonly profiles: ProfileDisks;
 }
 
-/** A profile disk that failed to attach is tried again after this, doubling up to a minute. */
-const PROFILE_RETRY_MS = 2_000;
-const PROFILE_RETRY_MAX_MS = 60_000;
+/**
+ * Saves of a profile at logoff tried before the agent gives up and lets the desktop go: with the
+ * retry backoff (profile-retry.ts: 2 s doubling to 5 min) 20 attempts span about an hour. The
+ * disk is never deleted: it stays on the host, named in the status and the Event, for recovery.
+ */
+const MAX_SAVE_ATTEMPTS = 20;
 
 export class DesktopReconciler implements Reconciler {
   /** Desktops this agent wrote: a pass on a cache that has not seen the write is skipped. */
@@ -91,10 +101,15 @@ export class DesktopReconciler implements Reconciler {
   private async finalize(desktop: Cached<Desktop>, host: ServedHost): Promise<Result> {
     if (!hasFinalizer(desktop, FINALIZER)) return done();
     // The profile first: unplugged from the running guest and published. Until it is safely on
-    // the store, the desktop (and the session waiting for it) stays: a failure throws, and the
-    // runtime retries with backoff. The finalizer is then removed from the newest copy (the
-    // profile's status writes replaced this one).
-    const latest = desktop.spec.profile ? await this.releaseProfile(desktop, host) : desktop;
+    // the store the desktop (and the session waiting for it) stays, and a failed save is tried
+    // again after a backoff. The finalizer is then removed from the newest copy (the profile's
+    // status writes replaced this one).
+    let latest = desktop;
+    if (desktop.spec.profile) {
+      const saved = await this.releaseProfile(desktop, host);
+      if ("retryInMs" in saved) return requeueAfter(saved.retryInMs);
+      latest = saved.latest;
+    }
     await host.adapter.destroy(desktopIdentity(desktop));
     await removeFinalizer(this.deps.client, latest, FINALIZER);
     this.superseded.wrote(latest);
@@ -129,9 +144,7 @@ export class DesktopReconciler implements Reconciler {
       await deliverNotice(desktop, host.adapter, this.deps.client, this.deps.events);
     const provisioning = obs.vm.state === "provisioning";
     if (profile?.phase === "Failed")
-      return requeueAfter(
-        Math.min(PROFILE_RETRY_MS * 2 ** ((profile.attempts ?? 1) - 1), PROFILE_RETRY_MAX_MS),
-      );
+      return requeueAfter(Math.max(profileRetryIn(profile, this.deps.clock.now()), 1));
     return requeueAfter(provisioning ? this.deps.provisioningRecheckMs : this.deps.resyncMs);
   }
 
@@ -146,6 +159,7 @@ export class DesktopReconciler implements Reconciler {
   ): Promise<ProfileDiskStatus | undefined> {
     const current = desktop.status?.profile;
     if (!desktop.spec.profile || !desktop.spec.sessionRef || current?.phase === "Attached") return current;
+    if (profileRetryIn(current, this.deps.clock.now()) > 0) return current; // not yet: backing off
     try {
       const { version } = await this.deps.profiles.attach(desktop, host);
       this.deps.events.event(
@@ -165,12 +179,19 @@ export class DesktopReconciler implements Reconciler {
         phase: "Failed",
         message: `attaching the profile failed: ${why}`,
         attempts: (current?.attempts ?? 0) + 1,
+        lastAttemptTime: toKubeTime(new Date(this.deps.clock.now())),
       };
     }
   }
 
-  /** Logoff: the profile disk unplugged and published (or thrown away); throws to be retried. */
-  private async releaseProfile(desktop: Cached<Desktop>, host: ServedHost): Promise<Cached<Desktop>> {
+  /**
+   * Logoff: the profile disk unplugged and published (or thrown away). Resolves the newest copy
+   * of the desktop when the desktop may go, or how long to wait before the next attempt.
+   */
+  private async releaseProfile(
+    desktop: Cached<Desktop>,
+    host: ServedHost,
+  ): Promise<{ latest: Cached<Desktop> } | { retryInMs: number }> {
     const report = async (profile: ProfileDiskStatus) => {
       const written = await this.deps.client.mergePatch(
         { namespace: desktop.metadata.namespace, name: desktop.metadata.name },
@@ -180,25 +201,36 @@ export class DesktopReconciler implements Reconciler {
       this.superseded.wrote(desktop);
       return written as Cached<Desktop>;
     };
+    const now = this.deps.clock.now();
     const last = desktop.status?.profile;
+    const wait = profileRetryIn(last, now);
+    if (wait > 0) return { retryInMs: wait };
     const version = last?.version ? { version: last.version } : {};
+    const attempts = last?.attempts ?? 0;
+    if (attempts >= MAX_SAVE_ATTEMPTS) {
+      const why =
+        `gave up saving the profile after ${attempts} attempts; its disk stays on host ${host.name} for ` +
+        `recovery (last error: ${last?.message ?? "unknown"})`;
+      this.deps.events.event(desktop, "Warning", "ProfileSaveAbandoned", why);
+      return { latest: await report({ phase: "Failed", ...version, message: why, attempts }) };
+    }
     // A retry keeps the last failure in view (attempts and message) until it succeeds.
-    const failures = last?.attempts
-      ? { attempts: last.attempts, ...(last.message ? { message: last.message } : {}) }
-      : {};
+    const failures = attempts ? { attempts, ...(last?.message ? { message: last.message } : {}) } : {};
     const syncing = await report({ phase: "Syncing", ...version, ...failures });
     try {
       await this.deps.profiles.release(desktop, host);
-      return syncing;
+      return { latest: syncing };
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
-      await report({
+      const failed: ProfileDiskStatus = {
         phase: "Failed",
         ...version,
         message: `saving the profile failed; the disk is kept and the save retried: ${why}`,
-        attempts: (last?.attempts ?? 0) + 1,
-      }).catch(() => undefined);
-      throw err;
+        attempts: attempts + 1,
+        lastAttemptTime: toKubeTime(new Date(this.deps.clock.now())),
+      };
+      await report(failed);
+      return { retryInMs: Math.max(profileRetryIn(failed, this.deps.clock.now()), 1) };
     }
   }
 

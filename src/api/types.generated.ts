@@ -866,6 +866,10 @@ export interface ProfileDiskStatus {
    * Failed attempts at the present step; reset when it succeeds.
    */
   attempts?: number
+  /**
+   * When the present step last failed; the next attempt waits a backoff from it.
+   */
+  lastAttemptTime?: string
 }
 
 /**

@@ -165,6 +165,9 @@ const status: Schema = tsNamed("DesktopStatus", {
           format: "int32",
           minimum: 0,
         },
+        lastAttemptTime: dateTime(
+          "When the present step last failed; the next attempt waits a backoff from it.",
+        ),
       },
     }),
   },
