@@ -114,6 +114,10 @@ export class SftpStore {
     const pinned = Buffer.from(config.hostKey.trim().split(/\s+/)[1] ?? "", "base64");
     if (pinned.length === 0) throw new StoreError("Failure", "hostKey is not an OpenSSH public key line");
     const client = new Client();
+    // ssh2 may emit more than one 'error' for one failure (a connection cut during the handshake
+    // did), and an 'error' nobody hears ends the process: this listener stays for the client's
+    // life; the store's own handling (below, and in the constructor) decides what an error means.
+    client.on("error", () => undefined);
     const opts: ConnectConfig = {
       host: cfg.host,
       port: cfg.port,
@@ -139,7 +143,7 @@ export class SftpStore {
         client.destroy();
         reject(new StoreError("ConnectionLost", `connecting to ${cfg.host}:${cfg.port}: ${err.message}`));
       };
-      client.once("error", fail);
+      client.on("error", fail);
       client.once("ready", () => {
         client.sftp((err, channel) => {
           clearTimeout(timer);
@@ -298,6 +302,25 @@ export class SftpStore {
       this.run(`delete ${remotePath}`, this.cfg.opTimeoutMs, (done) => this.sftp.unlink(this.abs(rel), done)),
       undefined,
     );
+  }
+
+  /**
+   * Removes a directory and everything in it (a profile erased), depth first; a directory
+   * already gone is not an error. Refuses the store's root itself.
+   */
+  async removeTree(remoteDir: string): Promise<void> {
+    const rel = this.rel(remoteDir);
+    if (rel === "." || rel === "") throw new StoreError("InvalidPath", "refusing to remove the store's root");
+    for (const entry of await this.list(rel)) {
+      const child = path.posix.join(rel, entry.name);
+      if (entry.isDirectory) await this.removeTree(child);
+      else await this.delete(child);
+    }
+    await unlessNotFound(
+      this.run(`rmdir ${remoteDir}`, this.cfg.opTimeoutMs, (done) => this.sftp.rmdir(this.abs(rel), done)),
+      undefined,
+    );
+    await this.fsyncPath(path.posix.dirname(rel), "r").catch(() => undefined);
   }
 
   /**

@@ -124,6 +124,35 @@ describe("profile store on the real SFTP server", () => {
       expect(await settled(store.list(bad))).toMatchObject({ code: "InvalidPath" });
   });
 
+  it("connections cut during their handshake fail with ConnectionLost, and nothing else happens", async () => {
+    // The server's connection processes are killed over and over while clients connect: each
+    // connect either succeeds or fails cleanly (ssh2 emits more than one 'error' for such a
+    // failure, and an unheard one would end this process, failing the whole suite).
+    let cutting = true;
+    const cutter = (async () => {
+      while (cutting) {
+        killServerConnections();
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    const outcomes: unknown[] = [];
+    try {
+      for (let i = 0; i < 30; i++) {
+        const outcome = await settled(SftpStore.connect(fileServerConfig()).then((s) => s.close()));
+        outcomes.push(outcome);
+      }
+    } finally {
+      cutting = false;
+      await cutter;
+    }
+    const failures = outcomes.filter((o) => o !== "resolved");
+    expect(failures.length).toBeGreaterThan(0); // the cuts did land
+    for (const f of failures) expect(f).toMatchObject({ name: "StoreError", code: "ConnectionLost" });
+    await new Promise((r) => setTimeout(r, 500)); // late errors, if any, would surface here
+    const after = await connect();
+    expect(await after.exists(dir)).toBe(true);
+  });
+
   it("an upload whose connection is killed fails; the head and its manifest are intact; the partial file is collected", async () => {
     const store = await connect();
     const v1 = randomFile("k-v1", 256 * 1024);
