@@ -27,7 +27,8 @@ import { agentMetrics } from "./metrics.js";
 import { ensureNamespace } from "./namespace.js";
 import { resolveAgentOptions, type AgentOptions } from "./options.js";
 import { OrphanCollector } from "./orphan-collector.js";
-import { ProfileDisks, type SecretObject } from "./profile-disks.js";
+import type { SecretObject } from "../profiles/store-config.js";
+import { ProfileDisks } from "./profile-disks.js";
 import { registerHost } from "./registration.js";
 
 export interface AgentHandle {

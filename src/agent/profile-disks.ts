@@ -13,7 +13,6 @@ import { toKubeTime } from "../api/index.js";
 import type { Condition, Desktop, DesktopProfile, ProfileAssignment } from "../api/index.js";
 import { setCondition } from "../api/index.js";
 import type { EventSink } from "../controllers/shared/events.js";
-import { AdapterError } from "../hypervisors/index.js";
 import {
   checkedOut,
   checkIn,
@@ -23,8 +22,9 @@ import {
   type CheckInResult,
 } from "../profiles/checkout.js";
 import { StaleEpochError } from "../profiles/fence.js";
-import { SftpStore, type SftpStoreConfig } from "../profiles/sftp-store.js";
-import type { Cached, Clock, KubeObject, ObjectClient } from "../runtime/index.js";
+import type { SftpStore } from "../profiles/sftp-store.js";
+import { profileStoreDir, withStore, type SecretObject } from "../profiles/store-config.js";
+import type { Cached, Clock, ObjectClient } from "../runtime/index.js";
 import { parseBytes } from "../scheduler/quantity.js";
 import { desktopIdentity } from "./desktop-vm.js";
 import type { ServedHost } from "./hosts.js";
@@ -32,17 +32,6 @@ import { formatBytes } from "./quantity.js";
 
 /** The serial the guest finds its profile disk by. */
 export const PROFILE_DISK_SERIAL = "griddesk-profile";
-
-/** The Secret keys of a profile store's credentials (as in a kubernetes.io/ssh-auth Secret). */
-export const SecretKeys = {
-  username: "username",
-  privateKey: "ssh-privatekey",
-  hostKey: "ssh-hostkey",
-} as const;
-
-export interface SecretObject extends KubeObject {
-  data?: Record<string, string>;
-}
 
 export interface ProfileDisksDeps {
   readonly secrets: ObjectClient<SecretObject>;
@@ -71,7 +60,7 @@ export class ProfileDisks {
       });
       return {};
     }
-    const out = await this.withStore(desktop, (store) =>
+    const out = await this.withStore(desktop, (store: SftpStore) =>
       checkOut({
         store,
         profileDir: storeDir(desktop),
@@ -110,7 +99,7 @@ export class ProfileDisks {
     await this.setProfileStatus(desktop, { state: "Syncing" });
     let result: CheckInResult;
     try {
-      result = await this.withStore(desktop, (store) => checkIn(store, storeDir(desktop), out));
+      result = await this.withStore(desktop, (store: SftpStore) => checkIn(store, storeDir(desktop), out));
     } catch (err) {
       if (err instanceof StaleEpochError) {
         // A newer lock owns the profile: this disk can never become head. It stays on the host
@@ -197,39 +186,9 @@ export class ProfileDisks {
     );
   }
 
-  /** Runs `fn` on a fresh connection to the desktop's profile store, closed after. */
-  private async withStore<T>(desktop: Cached<Desktop>, fn: (store: SftpStore) => Promise<T>): Promise<T> {
-    const store = await SftpStore.connect(await this.storeConfig(desktop));
-    try {
-      return await fn(store);
-    } finally {
-      store.close();
-    }
-  }
-
-  private async storeConfig(desktop: Cached<Desktop>): Promise<SftpStoreConfig> {
-    const { store } = assignment(desktop);
-    const namespace = desktop.metadata.namespace as string;
-    const where = `Secret ${namespace}/${store.secretRef.name}`;
-    const secret = await this.deps.secrets.get({ namespace, name: store.secretRef.name });
-    const key = (k: string): Buffer => {
-      const value = secret.data?.[k];
-      if (!value)
-        throw new AdapterError(
-          "InvalidSpec",
-          `${where} has no key ${k} (needs ${Object.values(SecretKeys).join(", ")})`,
-        );
-      return Buffer.from(value, "base64");
-    };
-    const url = new URL(store.address);
-    return {
-      host: url.hostname.replace(/^\[|\]$/g, ""),
-      port: url.port ? Number(url.port) : 22,
-      username: key(SecretKeys.username).toString("utf8").trim(),
-      privateKey: key(SecretKeys.privateKey),
-      hostKey: key(SecretKeys.hostKey).toString("utf8").trim(),
-      root: store.path,
-    };
+  /** Runs `fn` on a fresh connection to the desktop's profile store. */
+  private withStore<T>(desktop: Cached<Desktop>, fn: (store: SftpStore) => Promise<T>): Promise<T> {
+    return withStore(this.deps.secrets, desktop.metadata.namespace as string, assignment(desktop).store, fn);
   }
 }
 
@@ -239,9 +198,9 @@ function assignment(desktop: Cached<Desktop>): ProfileAssignment {
   return binding;
 }
 
-/** The profile's directory on the store: one per namespace and profile object. */
+/** The profile's directory on the store. */
 function storeDir(desktop: Cached<Desktop>): string {
-  return `${desktop.metadata.namespace}/${assignment(desktop).name}`;
+  return profileStoreDir(desktop.metadata.namespace as string, assignment(desktop).name);
 }
 
 /** The host's cache of the profile's versions. */

@@ -172,6 +172,8 @@ export const DesktopSessionReasons = {
   ProfileAttaching: "ProfileAttaching",
   /** Ready=False and ProfileSynced=False: attaching the profile failed; the agent retries (see message). */
   ProfileAttachFailed: "ProfileAttachFailed",
+  /** Bound=False (and Ready=False): an admin is restoring or erasing the user's profile; the logon waits. */
+  ProfileBusy: "ProfileBusy",
   /** ProfileSynced=True: the profile disk is attached to the desktop. */
   ProfileAttached: "ProfileAttached",
   /** ProfileSynced=False: saving the profile at logoff failed; the disk is kept and the save retried. */

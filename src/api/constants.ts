@@ -73,6 +73,8 @@ export const Finalizers = {
   SessionCleanup: `${GROUP}/session-cleanup`,
   /** On a HostNode: removed after the agent has destroyed leftover VMs and cached images. */
   HostCleanup: `${GROUP}/host-cleanup`,
+  /** On a DesktopProfile: removed after the user's data is erased from the store. */
+  ProfileErase: `${GROUP}/profile-erase`,
 } as const;
 
 /** Field managers for server-side apply and managedFields, one per component. */

@@ -638,7 +638,7 @@ export interface ProfilePolicy {
 }
 
 /**
- * The profile store: an SFTP server, a directory on it, and a Secret (in the pool's namespace) with the credentials: keys username, ssh-privatekey (an OpenSSH private key) and ssh-hostkey (the server's public host key, pinned: a server presenting another key is refused).
+ * The profile store: an SFTP server, a directory on it, and a Secret (in the same namespace) with the credentials: keys username, ssh-privatekey (an OpenSSH private key) and ssh-hostkey (the server's public host key, pinned: a server presenting another key is refused).
  */
 export interface ProfileStore {
   /**
@@ -1021,7 +1021,7 @@ export interface DesktopProfileSpec {
    */
   user: string
   /**
-   * Where a profile is kept: the file server's address and the directory on it.
+   * The profile store: an SFTP server, a directory on it, and a Secret (in the same namespace) with the credentials: keys username, ssh-privatekey (an OpenSSH private key) and ssh-hostkey (the server's public host key, pinned: a server presenting another key is refused).
    */
   store: {
     /**
@@ -1032,7 +1032,9 @@ export interface DesktopProfileSpec {
      * The directory on the file server that holds the profiles, an absolute path such as /profiles.
      */
     path: string
+    secretRef: LocalSecretReference
   }
+  restore?: ProfileRestore
   /**
    * The last fencing epoch handed out; each new lock takes the next one. It never decreases, so a writer of an older lock can be refused by the store.
    *
@@ -1040,6 +1042,16 @@ export interface DesktopProfileSpec {
    */
   epoch?: number
   lock?: ProfileLock
+}
+
+/**
+ * Set by an admin to make an earlier version the head again (the later versions stay on the store). The controller does it and removes this field; refused while a session holds the write lock.
+ */
+export interface ProfileRestore {
+  /**
+   * The version to make head, e.g. v000003-e7.qcow2 (see the profile's Events and status).
+   */
+  version: string
 }
 
 /**

@@ -9,6 +9,7 @@ import type {
   HostNode,
 } from "../api/types.generated.js";
 import type { BackoffOptions, Clock, Informer, KubeObject, Manager, ObjectClient } from "../runtime/index.js";
+import type { SecretObject } from "../profiles/store-config.js";
 import type { EventSink } from "./shared/events.js";
 import type { Expectations } from "./shared/expectations.js";
 import type { GriddeskMetrics } from "./shared/metrics.js";
@@ -37,6 +38,7 @@ export interface ControllerContext {
     desktops: Informer<Desktop>;
     sessions: Informer<DesktopSession>;
     hosts: Informer<HostNode>;
+    profiles: Informer<DesktopProfile>;
     leases: Informer<KubeObject & { spec?: LeaseSpec }>;
   };
   clients: {
@@ -44,8 +46,10 @@ export interface ControllerContext {
     desktops: ObjectClient<Desktop>;
     sessions: ObjectClient<DesktopSession>;
     hosts: ObjectClient<HostNode>;
-    /** Read live, never from a cache: a write lock is decided on the newest copy. */
+    /** A write lock, a restore and an erase are decided on the newest copy: read live. */
     profiles: ObjectClient<DesktopProfile>;
+    /** The profile stores' credentials (restore, erase), by name. */
+    secrets: ObjectClient<SecretObject>;
   };
 }
 

@@ -1,13 +1,21 @@
 // `griddesk controller`: one per cluster, leader-elected. Wires the informers (with their
 // indexes), the pool, session and host reconcilers, griddesk's metrics and the event recorder.
 import type { KubeConfig } from "@kubernetes/client-node";
-import type { Desktop, DesktopPool, DesktopSession, HostNode } from "../api/types.generated.js";
+import type {
+  Desktop,
+  DesktopPool,
+  DesktopProfile,
+  DesktopSession,
+  HostNode,
+} from "../api/types.generated.js";
 import { FieldManagers } from "../api/constants.js";
 import type { Clock, Informer, KubeObject, Logger } from "../runtime/index.js";
 import { HealthServer, keyOf, Manager, systemClock } from "../runtime/index.js";
 import type { ControllerContext, ControllerSettings, LeaseSpec } from "./context.js";
 import { addHostControllers } from "./host/wiring.js";
 import { PoolReconciler } from "./pool/reconciler.js";
+import { ProfileReconciler } from "./profile/reconciler.js";
+import type { SecretObject } from "../profiles/store-config.js";
 import { SessionReconciler } from "./session/reconciler.js";
 import { EventRecorder } from "./shared/events.js";
 import { Expectations } from "./shared/expectations.js";
@@ -66,6 +74,7 @@ export async function startController(opts: ControllerOptions): Promise<Manager>
       indexers: sessionIndexers,
     }),
     hosts: manager.informer<HostNode>({ resource: Resources.HostNode }),
+    profiles: manager.informer<DesktopProfile>({ resource: Resources.DesktopProfile }),
     leases: manager.informer<KubeObject & { spec?: LeaseSpec }>({
       resource: Resources.Lease,
       namespace: settings.systemNamespace,
@@ -87,6 +96,7 @@ export async function startController(opts: ControllerOptions): Promise<Manager>
       sessions: manager.client(Resources.DesktopSession),
       hosts: manager.client(Resources.HostNode),
       profiles: manager.client(Resources.DesktopProfile),
+      secrets: manager.client<SecretObject>(Resources.Secret),
     },
   };
 
@@ -132,6 +142,14 @@ export async function startController(opts: ControllerOptions): Promise<Manager>
       ? waitingSessionKeys(informers, key)
       : allWaitingSessionKeys(informers, key); // deleted: every waiter ends
   });
+
+  // Users' profiles: erase on deletion, restore on request.
+  const profiles = manager.addController({
+    name: "desktopprofile",
+    reconciler: new ProfileReconciler(ctx),
+    workers: 2,
+  });
+  profiles.watch(informers.profiles);
 
   // Host health, allocation, cordon and drain (with its budget watches), and the Node cordon mirror.
   addHostControllers(manager, ctx, { workers: w.hosts ?? 4, nodeMirror: opts.nodeMirror ?? true });

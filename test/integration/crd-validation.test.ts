@@ -71,7 +71,10 @@ const profileObj = (name: string): Obj => ({
   apiVersion: "griddesk.io/v1alpha1",
   kind: "DesktopProfile",
   metadata: { name, namespace: ns },
-  spec: { user: "alice@example.com", store: { address: "sftp://files.example.com", path: "/profiles" } },
+  spec: {
+    user: "alice@example.com",
+    store: { address: "sftp://files.example.com", path: "/profiles", secretRef: { name: "store" } },
+  },
 });
 const session = (name: string): Obj => ({
   apiVersion: "griddesk.io/v1alpha1",
@@ -279,6 +282,21 @@ const invalidOnCreate: InvalidCase[] = [
         o.spec.lock = { session: "alice-1", epoch: 1 };
       }),
     errors: ["spec.lock.sessionUID: Required value"],
+  },
+  {
+    name: "DesktopProfile restore naming no version",
+    manifest: () => tweak(profileObj("dp-bad-restore"), (o) => (o.spec.restore = { version: "latest" })),
+    errors: ["spec.restore.version", "should match"],
+  },
+  {
+    name: "DesktopProfile restore while a session holds the lock",
+    manifest: () =>
+      tweak(profileObj("dp-restore-locked"), (o) => {
+        o.spec.epoch = 2;
+        o.spec.lock = { session: "alice-1", sessionUID: "uid-1", epoch: 2 };
+        o.spec.restore = { version: "v000001-e1.qcow2" };
+      }),
+    errors: ["spec.restore", "cannot be set while a session holds the profile's write lock"],
   },
   {
     name: "pool with an unknown placement strategy",

@@ -392,15 +392,19 @@ describe("RBAC", () => {
     expect(verbs(agent, "", "secrets")).toEqual([]); // no profile store named: no Secret at all
     const withStores = await render(privilegedNs, [
       "agent.enabled=true",
-      "agent.profileStoreSecrets={store-a,store-b}",
+      "profileStoreSecrets={store-a,store-b}",
     ]);
-    const secretRules = ofKind(withStores, "ClusterRole")
-      .filter((r) => r.metadata.labels?.["app.kubernetes.io/component"] === "agent")
-      .flatMap((r) => (r as { rules?: PolicyRule[] }).rules ?? [])
-      .filter((rule) => rule.resources?.includes("secrets"));
-    expect(secretRules).toEqual([
-      { apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["store-a", "store-b"] },
-    ]);
+    expect(verbs(controller, "", "secrets")).toEqual([]);
+    // Named profile stores: exactly those Secrets, get only, for the agent and the controller.
+    for (const component of ["agent", "controller"]) {
+      const secretRules = ofKind(withStores, "ClusterRole")
+        .filter((r) => r.metadata.labels?.["app.kubernetes.io/component"] === component)
+        .flatMap((r) => (r as { rules?: PolicyRule[] }).rules ?? [])
+        .filter((rule) => rule.resources?.includes("secrets"));
+      expect(secretRules).toEqual([
+        { apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["store-a", "store-b"] },
+      ]);
+    }
   });
 });
 

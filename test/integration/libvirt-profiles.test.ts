@@ -3,7 +3,7 @@
 // real file server (OpenSSH's SFTP server), a controller, and the test image's guest, which keeps
 // a logon counter and a one-line file on its hot-plugged profile disk. The test acts as the user
 // through the guest's serial port.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import type { DesktopSession } from "../../src/api/types.generated.js";
@@ -15,7 +15,12 @@ import {
   eventually,
   installCrds,
 } from "./support/cluster.js";
-import { fileServerRoot, killServerConnections, uploadUnderWay } from "./support/fileserver.js";
+import {
+  fileServerRoot,
+  killServerConnections,
+  uploadUnderWay,
+  createStoreSecret,
+} from "./support/fileserver.js";
 import { clients, startControllerProcess, uniq } from "./support/griddesk.js";
 import { guestCommand, readProfile, serialSocket } from "./support/guest.js";
 import { stopAll, type GriddeskProcess } from "./support/processes.js";
@@ -59,21 +64,7 @@ beforeAll(async () => {
   await installCrds();
   ns = await createTestNamespace("prof");
   sys = await createTestNamespace("prof-sys");
-  // The store's credentials, as an admin would give them: a Secret beside the pool.
-  await c.rest.request({
-    method: "POST",
-    path: `/api/v1/namespaces/${ns}/secrets`,
-    body: {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: "profile-store" },
-      data: {
-        username: Buffer.from(env("GRIDDESK_SFTP_USER")).toString("base64"),
-        "ssh-privatekey": readFileSync(env("GRIDDESK_SFTP_KEY")).toString("base64"),
-        "ssh-hostkey": readFileSync(env("GRIDDESK_SFTP_HOST_KEY")).toString("base64"),
-      },
-    },
-  });
+  await createStoreSecret(ns, "profile-store");
   for (const h of lvHosts) await c.hosts.create(smallHost(h.name, "libvirt", { site }));
   procs.push(startControllerProcess("prof-controller", { systemNamespace: sys, gracePeriodSeconds: 30 }));
   for (const h of lvHosts)

@@ -5,7 +5,7 @@
 import { Plurals } from "../constants.js";
 import type { KindDefinition, Schema, ValidationRule } from "./openapi.js";
 import { dateTime, duration, objectName, text } from "./primitives.js";
-import { conditions, observedGeneration, profileStoreLocation } from "./shared.js";
+import { conditions, observedGeneration, profileStoreRef } from "./shared.js";
 import { tsNamed } from "./ts-names.js";
 
 export const PROFILE_STATES = ["Idle", "InUse", "Syncing", "Failed"] as const;
@@ -55,9 +55,25 @@ const spec: Schema = tsNamed("DesktopProfileSpec", {
       "x-kubernetes-validations": [immutable("spec.user")],
     }),
     store: {
-      ...profileStoreLocation,
+      ...profileStoreRef,
       "x-kubernetes-validations": [immutable("spec.store")],
     },
+    restore: tsNamed("ProfileRestore", {
+      description:
+        "Set by an admin to make an earlier version the head again (the later versions stay on the store). " +
+        "The controller does it and removes this field; refused while a session holds the write lock.",
+      type: "object",
+      required: ["version"],
+      properties: {
+        version: text(
+          "The version to make head, e.g. v000003-e7.qcow2 (see the profile's Events and status).",
+          64,
+          {
+            pattern: "^v[0-9]{6}-e[0-9]+\\.qcow2$",
+          },
+        ),
+      },
+    }),
     epoch: {
       description:
         "The last fencing epoch handed out; each new lock takes the next one. It never decreases, so a writer " +
@@ -73,6 +89,13 @@ const spec: Schema = tsNamed("DesktopProfileSpec", {
     lock,
   },
   "x-kubernetes-validations": [
+    {
+      rule: "!(has(self.restore) && has(self.lock))",
+      message:
+        "spec.restore cannot be set while a session holds the profile's write lock (spec.lock): restore the " +
+        "profile after the user logs off",
+      fieldPath: ".restore",
+    },
     {
       rule: "!has(self.lock) || (has(self.epoch) && self.lock.epoch == self.epoch)",
       message: "spec.lock.epoch must equal spec.epoch: a lock always takes the newest epoch",

@@ -231,32 +231,31 @@ function storeLocationProperties(path: string): Record<string, Schema> {
   };
 }
 
-/** A profile store's location, as copied onto each DesktopProfile. */
-export const profileStoreLocation: Schema = tsNamed("ProfileStoreLocation", {
-  description: "Where a profile is kept: the file server's address and the directory on it.",
-  type: "object",
-  required: ["address", "path"],
-  properties: storeLocationProperties("spec.store"),
-});
+/** A profile store: its location and the Secret with the credentials to reach it. */
+function profileStoreSchema(tsName: string, path: string): Schema {
+  return tsNamed(tsName, {
+    description:
+      "The profile store: an SFTP server, a directory on it, and a Secret (in the same namespace) with the " +
+      "credentials: keys username, ssh-privatekey (an OpenSSH private key) and ssh-hostkey (the server's public " +
+      "host key, pinned: a server presenting another key is refused).",
+    type: "object",
+    required: ["address", "path", "secretRef"],
+    properties: {
+      ...storeLocationProperties(path),
+      secretRef: tsNamed("LocalSecretReference", {
+        description: "A Secret in the same namespace.",
+        type: "object",
+        required: ["name"],
+        properties: { name: objectName("The Secret's name.") },
+      }),
+    },
+  });
+}
 
-/** A pool's profile store: its location and the Secret with the credentials to reach it. */
-export const profileStore: Schema = tsNamed("ProfileStore", {
-  description:
-    "The profile store: an SFTP server, a directory on it, and a Secret (in the pool's namespace) with the " +
-    "credentials: keys username, ssh-privatekey (an OpenSSH private key) and ssh-hostkey (the server's public " +
-    "host key, pinned: a server presenting another key is refused).",
-  type: "object",
-  required: ["address", "path", "secretRef"],
-  properties: {
-    ...storeLocationProperties("spec.profile.store"),
-    secretRef: tsNamed("LocalSecretReference", {
-      description: "A Secret in the same namespace.",
-      type: "object",
-      required: ["name"],
-      properties: { name: objectName("The Secret's name.") },
-    }),
-  },
-});
+/** A pool's profile store (spec.profile.store). */
+export const profileStore: Schema = profileStoreSchema("ProfileStore", "spec.profile.store");
+/** A DesktopProfile's store (spec.store), copied from the pool that made it. */
+export const profileStoreRef: Schema = profileStoreSchema("ProfileStoreRef", "spec.store");
 
 export const profileMode: Schema = tsNamed(
   "ProfileMode",

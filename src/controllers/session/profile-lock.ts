@@ -5,7 +5,8 @@ import type { ConcurrentSessionPolicy, DesktopProfile, ProfileLock } from "../..
 
 export interface LockRequest {
   /** The user's profile as the API server has it now (read live), or undefined if none yet. */
-  readonly profile: Pick<DesktopProfile, "spec"> | undefined;
+  readonly profile:
+    (Pick<DesktopProfile, "spec"> & { metadata?: { deletionTimestamp?: string } }) | undefined;
   readonly session: { readonly name: string; readonly uid: string };
   readonly policy: ConcurrentSessionPolicy | undefined;
   /** Whether the session named by the profile's lock still exists (same uid). */
@@ -21,6 +22,8 @@ export type LockDecision =
   | { readonly kind: "take"; readonly epoch: number; readonly takenFrom?: string }
   /** Held by another live session; the pool gives this one a throwaway read-only copy. */
   | { readonly kind: "readOnly"; readonly holder: string }
+  /** The profile is being restored or erased by an admin: the logon waits. */
+  | { readonly kind: "wait"; readonly message: string }
   /** Held by another live session; the pool refuses this one. */
   | { readonly kind: "refuse"; readonly holder: string; readonly message: string };
 
@@ -29,8 +32,15 @@ export function decideLock(req: LockRequest): LockDecision {
   if (!profile) return { kind: "create", epoch: 1 };
   const lock: ProfileLock | undefined = profile.spec.lock;
   const next = (profile.spec.epoch ?? 0) + 1;
+  if (lock?.sessionUID === session.uid) return { kind: "held", epoch: lock.epoch };
+  if (profile.metadata?.deletionTimestamp)
+    return { kind: "wait", message: `the profile of ${profile.spec.user} is being erased` };
+  if (profile.spec.restore)
+    return {
+      kind: "wait",
+      message: `the profile of ${profile.spec.user} is being restored to ${profile.spec.restore.version}`,
+    };
   if (!lock) return { kind: "take", epoch: next };
-  if (lock.sessionUID === session.uid) return { kind: "held", epoch: lock.epoch };
   // A holder that is gone never released (its finalizer was removed by hand): the lock is
   // taken over, and the new epoch fences out anything it might still publish.
   if (!req.holderExists) return { kind: "take", epoch: next, takenFrom: lock.session };

@@ -20,8 +20,9 @@ import type { ControllerContext } from "../context.js";
 import { decideLock, holdsLock } from "./profile-lock.js";
 
 export type ProfileOutcome =
-  | { readonly profile: SessionProfile; readonly end?: undefined }
-  | { readonly end: { readonly reason: "ProfileInUse"; readonly message: string } };
+  | { readonly profile: SessionProfile; readonly end?: undefined; readonly wait?: undefined }
+  | { readonly end: { readonly reason: "ProfileInUse"; readonly message: string }; readonly wait?: undefined }
+  | { readonly wait: string; readonly end?: undefined };
 
 /** The session's profile and lock, taking the lock if it is free; undefined when the pool keeps no profiles. */
 export async function acquireProfile(
@@ -57,6 +58,8 @@ export async function acquireProfile(
       return { profile: { name, mode: "ReadOnly" } };
     case "refuse":
       return { end: { reason: "ProfileInUse", message: decision.message } };
+    case "wait":
+      return { wait: decision.message };
     case "create": {
       // A concurrent create of the same profile is a 409: retried, the next pass finds it.
       locked = await ctx.clients.profiles.create({
@@ -65,7 +68,11 @@ export async function acquireProfile(
         metadata: { name, namespace, labels: { [Labels.User]: userLabel(session.spec.user) } },
         spec: {
           user: session.spec.user,
-          store: { address: policy.store.address, path: policy.store.path },
+          store: {
+            address: policy.store.address,
+            path: policy.store.path,
+            secretRef: { name: policy.store.secretRef.name },
+          },
           epoch: decision.epoch,
           lock: lock(decision.epoch),
         },

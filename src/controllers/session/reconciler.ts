@@ -85,40 +85,26 @@ export class SessionReconciler implements Reconciler {
     const pool = this.ctx.informers.pools.get(
       keyOf({ namespace: req.namespace, name: session.spec.poolRef }),
     );
-    if (!desktop && !pool) {
-      await this.setStatus(session, { phase: "Pending" }, [
-        [
-          C.Bound,
-          false,
-          R.PoolNotFound,
-          `DesktopPool "${session.spec.poolRef}" does not exist in namespace ${req.namespace}`,
-        ],
-        [C.Ready, false, R.PoolNotFound, `waiting for DesktopPool "${session.spec.poolRef}"`],
-      ]);
-      return requeueAfter(30_000);
-    }
+    if (!desktop && !pool) return this.pending(session, R.PoolNotFound, noPool(session), 30_000);
 
     const outcome = pool ? await acquireProfile(this.ctx, session, pool) : undefined;
     if (outcome?.end) return this.end(session, outcome.end.reason, outcome.end.message);
-    const profile = outcome?.profile ?? session.status?.profile;
-    const withProfile = profile ? { profile } : {};
+    if (outcome?.wait !== undefined) return this.pending(session, R.ProfileBusy, outcome.wait);
+    const profile =
+      (outcome && "profile" in outcome ? outcome.profile : undefined) ?? session.status?.profile;
 
     let boundAt: string | undefined;
     if (!desktop && pool) {
       desktop = await this.bind(session, pool, rc, profile);
-      if (desktop) boundAt = toKubeTime(new Date(this.ctx.clock.now()));
-      else {
+      if (!desktop) {
         const exhausted = this.poolExhausted(pool);
-        const reason = exhausted ? R.PoolExhausted : R.WaitingForDesktop;
         const message = exhausted
           ? `every desktop of pool ${pool.metadata.name} is in use (max ${pool.spec.max})`
           : `waiting for a desktop of pool ${pool.metadata.name}`;
-        await this.setStatus(session, { phase: "Pending", ...withProfile }, [
-          [C.Bound, false, reason, message],
-          [C.Ready, false, reason, message],
-        ]);
-        return requeueAfter(WAIT_RECHECK_MS);
+        const reason = exhausted ? R.PoolExhausted : R.WaitingForDesktop;
+        return this.pending(session, reason, message, WAIT_RECHECK_MS, profile);
       }
+      boundAt = toKubeTime(new Date(this.ctx.clock.now()));
     }
     if (!desktop) return done(); // unreachable: no desktop means a pool (checked above)
     if (desktop.metadata.deletionTimestamp || desktop.status?.phase === "Failed")
@@ -131,6 +117,21 @@ export class SessionReconciler implements Reconciler {
 
     await this.publish(session, desktop, boundAt, profile);
     return verdict.nextCheckMs !== undefined ? requeueAfter(verdict.nextCheckMs) : done();
+  }
+
+  /** Pending: not bound yet, and why (the same reason for Bound and Ready). */
+  private async pending(
+    session: Cached<DesktopSession>,
+    reason: string,
+    message: string,
+    recheckMs = WAIT_RECHECK_MS,
+    profile?: SessionProfile,
+  ): Promise<Result> {
+    await this.setStatus(session, { phase: "Pending", ...(profile ? { profile } : {}) }, [
+      [C.Bound, false, reason, message],
+      [C.Ready, false, reason, message],
+    ]);
+    return requeueAfter(recheckMs);
   }
 
   /** The session with the cleanup finalizer, or undefined when the cache was behind. */
@@ -441,6 +442,10 @@ function profileAssignment(
 }
 
 type ConditionRow = [type: string, ok: boolean, reason: string, message: string];
+
+function noPool(session: Cached<DesktopSession>): string {
+  return `DesktopPool "${session.spec.poolRef}" does not exist in namespace ${session.metadata.namespace}`;
+}
 
 function desktopFailure(desktop: Cached<Desktop>): string {
   if (desktop.metadata.deletionTimestamp) return `desktop ${desktop.metadata.name} is being deleted`;

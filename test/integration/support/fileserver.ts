@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { eventually } from "./cluster.js";
+import { clients } from "./griddesk.js";
 import { TEMP_DIR, type SftpStoreConfig } from "../../../src/profiles/sftp-store.js";
 
 function required(name: string): string {
@@ -77,4 +78,22 @@ export function uploadUnderWay(dir: string, bytes: number, timeoutMs = 60_000): 
     timeoutMs,
     20,
   );
+}
+
+/** A Secret with the test file server's credentials, as an admin gives a pool its store's. */
+export async function createStoreSecret(namespace: string, name: string): Promise<void> {
+  await clients().rest.request({
+    method: "POST",
+    path: `/api/v1/namespaces/${namespace}/secrets`,
+    body: {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name },
+      data: {
+        username: Buffer.from(required("GRIDDESK_SFTP_USER")).toString("base64"),
+        "ssh-privatekey": readFileSync(required("GRIDDESK_SFTP_KEY")).toString("base64"),
+        "ssh-hostkey": readFileSync(required("GRIDDESK_SFTP_HOST_KEY")).toString("base64"),
+      },
+    },
+  });
 }

@@ -7,7 +7,7 @@ import type { DesktopProfile, ProfileLock } from "../../../src/api/types.generat
 const profile = (epoch: number, lock?: ProfileLock): Pick<DesktopProfile, "spec"> => ({
   spec: {
     user: "alice@example.com",
-    store: { address: "sftp://files", path: "/p" },
+    store: { address: "sftp://files", path: "/p", secretRef: { name: "s" } },
     epoch,
     ...(lock ? { lock } : {}),
   },
@@ -64,6 +64,25 @@ describe("decideLock", () => {
   it("does not take a same-named session of another uid for the holder", () => {
     const d = decideLock(ask({ profile: profile(5, heldBy("alice-2", "uid-old", 5)) }));
     expect(d.kind).toBe("refuse");
+  });
+
+  it("makes a logon wait while an admin restores or erases the profile", () => {
+    const restoring = profile(4);
+    const d = decideLock(
+      ask({ profile: { spec: { ...restoring.spec, restore: { version: "v000001-e1.qcow2" } } } }),
+    );
+    expect(d).toMatchObject({ kind: "wait" });
+    expect(d.kind === "wait" && d.message).toContain("being restored to v000001-e1.qcow2");
+    const erasing = { ...profile(4), metadata: { deletionTimestamp: "2026-12-06T10:00:00Z" } };
+    expect(decideLock(ask({ profile: erasing }))).toMatchObject({ kind: "wait" });
+  });
+
+  it("keeps a lock this session holds even while an erase waits for it", () => {
+    const held = {
+      ...profile(5, heldBy("alice-2", "uid-2", 5)),
+      metadata: { deletionTimestamp: "2026-12-06T10:00:00Z" },
+    };
+    expect(decideLock(ask({ profile: held }))).toEqual({ kind: "held", epoch: 5 });
   });
 });
 
