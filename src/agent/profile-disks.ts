@@ -99,7 +99,10 @@ export class ProfileDisks {
     await this.setProfileStatus(desktop, { state: "Syncing" });
     let result: CheckInResult;
     try {
-      result = await this.withStore(desktop, (store: SftpStore) => checkIn(store, storeDir(desktop), out));
+      const compactAfter = binding.compactAfter;
+      result = await this.withStore(desktop, (store: SftpStore) =>
+        checkIn(store, storeDir(desktop), out, compactAfter ? { compactAfter } : {}),
+      );
     } catch (err) {
       if (err instanceof StaleEpochError) {
         // A newer lock owns the profile: this disk can never become head. It stays on the host
@@ -149,14 +152,15 @@ export class ProfileDisks {
     const took = `${(tookMs / 1000).toFixed(1)}s`;
     await this.setProfileStatus(desktop, {
       state: "InUse", // until the session lets go of the lock (the controller then writes Idle)
-      head: result.version,
+      head: result.compacted ?? result.version,
       versions: result.head.chain.length,
       size: formatBytes(before + result.sizeBytes),
       lastSyncTime: toKubeTime(now),
       lastSyncDuration: took,
       conditions: synced(profile, "True", "Published", `version ${result.version} is head`, now),
     });
-    const what = `profile ${binding.name} saved as ${result.version} (${formatBytes(result.sizeBytes)} in ${took})`;
+    const merged = result.compacted ? `, its chain merged into ${result.compacted}` : "";
+    const what = `profile ${binding.name} saved as ${result.version}${merged} (${formatBytes(result.sizeBytes)} sent in ${took})`;
     this.deps.events.event(desktop, "Normal", "ProfileSynced", what);
   }
 

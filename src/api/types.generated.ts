@@ -630,6 +630,12 @@ export interface ProfilePolicy {
    */
   quota: Quantity
   /**
+   * Once a profile's chain of versions is longer than this, the agent merges it into one new base at logoff (published like any version), so a logon never opens a long chain. 2 to 1000.
+   *
+   * @default 16
+   */
+  compactAfter?: number
+  /**
    * What a second session of a user whose profile is in use gets. Refuse: the session ends at once with endReason ProfileInUse, naming the session that holds the profile. ReadOnly: the session gets a throwaway copy of the profile whose changes are discarded at its logoff.
    *
    * @default "Refuse"
@@ -790,6 +796,10 @@ export interface ProfileAssignment {
    * The profile disk's size, from the pool.
    */
   quota: Quantity
+  /**
+   * Merge the profile's chain into one base once it is longer than this, from the pool.
+   */
+  compactAfter?: number
 }
 
 /**
@@ -1049,7 +1059,7 @@ export interface DesktopProfileSpec {
  */
 export interface ProfileRestore {
   /**
-   * The version to make head, e.g. v000003-e7.qcow2 (see the profile's Events and status).
+   * The version to make head, e.g. v000003-e7.qcow2 (c... names a compacted base; see the profile's Events and status).
    */
   version: string
 }

@@ -15,7 +15,7 @@
 // the overlay stays until the head names it.
 import { access, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { checkImage, createEmptyDisk, createOverlay } from "../volumes/index.js";
+import { checkImage, createEmptyDisk, createOverlay, flattenImage } from "../volumes/index.js";
 import { ProfileFence, StaleEpochError, type Head } from "./fence.js";
 import { StoreError, type SftpStore } from "./sftp-store.js";
 
@@ -52,6 +52,11 @@ export interface CheckedOut {
 /** Version names sort by their place in the chain; the epoch keeps two writers' names apart. */
 export function versionName(position: number, epoch: number): string {
   return `v${String(position).padStart(6, "0")}-e${epoch}.qcow2`;
+}
+
+/** A compacted base: the chain of `length` versions it merges, made by the writer of `epoch`. */
+export function compactedName(length: number, epoch: number): string {
+  return `c${String(length).padStart(6, "0")}-e${epoch}.qcow2`;
 }
 
 /**
@@ -102,23 +107,67 @@ export async function checkOut(req: CheckOutRequest): Promise<CheckedOut> {
 export interface CheckInResult {
   readonly head: Head;
   readonly version: string;
+  /** Bytes sent to the store (the version, and a compacted base if one was made). */
   readonly sizeBytes: number;
+  /** The compacted base the chain was merged into, when it was. */
+  readonly compacted?: string;
+}
+
+export interface CheckInOptions {
+  /** Once the chain is longer than this, it is merged into one new base (on a private copy). */
+  readonly compactAfter?: number;
 }
 
 /**
  * Publishes a ReadWrite disk (detached from its VM: nothing writes it any more) as the profile's
- * next version and names it head. Throws StaleEpochError when a newer lock has claimed the
- * profile (the head is then not touched), StoreError when the file server fails; retry later.
+ * next version and names it head; then, if the chain has grown past `compactAfter`, merges it
+ * into a new base, published like any version. Throws StaleEpochError when a newer lock has
+ * claimed the profile (the head is then not touched), StoreError when the file server fails;
+ * retry later.
  */
-export async function checkIn(store: SftpStore, profileDir: string, out: CheckedOut): Promise<CheckInResult> {
+export async function checkIn(
+  store: SftpStore,
+  profileDir: string,
+  out: CheckedOut,
+  opts: CheckInOptions = {},
+): Promise<CheckInResult> {
   if (out.mode !== "ReadWrite" || !out.version || !out.epoch)
     throw new Error(`${out.disk} is not a writable check-out`);
   const fence = new ProfileFence(store, profileDir);
   const newest = await fence.newestEpoch();
   if (newest !== out.epoch) throw new StaleEpochError(out.epoch, newest, "checking in the profile");
-  await checkImage(out.disk);
-  const remote = path.posix.join(profileDir, VERSIONS, out.version);
-  const upload = await store.upload(out.disk, remote);
+  const sent = await publishVersion(store, profileDir, out.disk, out.version);
+  const head = { chain: [...out.base.chain, out.version] };
+  await fence.publish(out.epoch, head);
+  if (!opts.compactAfter || head.chain.length <= opts.compactAfter)
+    return { head, version: out.version, sizeBytes: sent };
+  // Compaction: the chain, all cached here, merged into a new file (never into a published
+  // version: a version is never rewritten), published, then named head on its own.
+  const localDir = path.dirname(out.disk);
+  const compacted = compactedName(head.chain.length, out.epoch);
+  const file = path.join(localDir, compacted);
+  if (!(await exists(file))) {
+    const part = `${file}.part`;
+    await rm(part, { force: true });
+    await flattenImage(out.disk, part);
+    await rename(part, file);
+  }
+  const base = await publishVersion(store, profileDir, file, compacted);
+  const merged = { chain: [compacted] };
+  await fence.publish(out.epoch, merged);
+  return { head: merged, version: out.version, sizeBytes: sent + base, compacted };
+}
+
+/** qemu-img check, upload, fsync, read back, publish once under `name`; resolves the bytes sent. */
+async function publishVersion(
+  store: SftpStore,
+  profileDir: string,
+  file: string,
+  name: string,
+): Promise<number> {
+  await checkImage(file);
+  const remote = path.posix.join(profileDir, VERSIONS, name);
+  const upload = await store.upload(file, remote);
   await store.verify(upload);
   try {
     await store.publishOnce(upload, remote);
@@ -128,9 +177,7 @@ export async function checkIn(store: SftpStore, profileDir: string, out: Checked
     // for byte (the name carries our epoch), or nothing goes on.
     await store.verify({ ...upload, tempPath: remote });
   }
-  const head = { chain: [...out.base.chain, out.version] };
-  await fence.publish(out.epoch, head);
-  return { head, version: out.version, sizeBytes: upload.size };
+  return upload.size;
 }
 
 /** Forgets a check-out once it is published or thrown away; a ReadOnly disk is removed. */

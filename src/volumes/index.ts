@@ -6,4 +6,11 @@ export { fetchTo, locate, type Fetched, type SourceLocation } from "./fetch.js";
 export { ImageCache, type ImageCacheOptions, type ImageListener } from "./image-cache.js";
 export { ImageStore, type CachedImage, type ImageMeta } from "./image-store.js";
 export { Overlays, type Backing } from "./overlays.js";
-export { checkImage, createEmptyDisk, createOverlay, diskInfo, type DiskInfo } from "./qemu-img.js";
+export {
+  checkImage,
+  createEmptyDisk,
+  createOverlay,
+  diskInfo,
+  flattenImage,
+  type DiskInfo,
+} from "./qemu-img.js";

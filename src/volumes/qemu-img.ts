@@ -52,6 +52,11 @@ export async function createEmptyDisk(file: string, sizeBytes: number): Promise<
   await runCommand(QEMU_IMG, ["create", "-q", "-f", "qcow2", file, String(sizeBytes)]);
 }
 
+/** `qemu-img convert` of an image and its whole backing chain into one standalone qcow2 file. */
+export async function flattenImage(source: string, dest: string): Promise<void> {
+  await runCommand(QEMU_IMG, ["convert", "-q", "-O", "qcow2", source, dest], { timeoutMs: 30 * 60_000 });
+}
+
 /**
  * `qemu-img check`: resolves for a usable image (exit 0, or 3: leaked clusters only, which
  * waste space but lose nothing); rejects CommandError for corruption or an unreadable file.

@@ -251,6 +251,11 @@ const invalidOnCreate: InvalidCase[] = [
     errors: ['spec.profile.concurrentSession: Unsupported value: "Share"', '"Refuse"', '"ReadOnly"'],
   },
   {
+    name: "profile compacting after one version",
+    manifest: () => profiled("compact-one", { compactAfter: 1 }),
+    errors: ["spec.profile.compactAfter", "greater than or equal to 2"],
+  },
+  {
     name: "profile on a NonPersistent pool",
     manifest: () => tweak(profiled("nonpersistent"), (o) => (o.spec.session = {})),
     errors: ["spec.profile is only used when spec.session.persistence is ProfileManaged"],
@@ -559,7 +564,11 @@ describe("CRD validation accepts what it should", () => {
   it("defaults a profile policy to Refuse, and takes and releases a profile's lock", async () => {
     const p = profiled("profile-defaults");
     expect((await apply(p)).stderr).toBe("");
-    expect((await getJson(p)).spec.profile).toMatchObject({ concurrentSession: "Refuse", quota: "5Gi" });
+    expect((await getJson(p)).spec.profile).toMatchObject({
+      concurrentSession: "Refuse",
+      quota: "5Gi",
+      compactAfter: 16,
+    });
 
     const dp = profileObj("dp-lock");
     expect((await apply(dp)).stderr).toBe("");

@@ -8,7 +8,14 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
-import { checkedOut, checkIn, checkOut, release, versionName } from "../../src/profiles/checkout.js";
+import {
+  checkedOut,
+  checkIn,
+  checkOut,
+  compactedName,
+  release,
+  versionName,
+} from "../../src/profiles/checkout.js";
 import { ProfileFence, StaleEpochError } from "../../src/profiles/fence.js";
 import { SftpStore, StoreError } from "../../src/profiles/sftp-store.js";
 import { runCommand } from "../../src/volumes/command.js";
@@ -45,10 +52,10 @@ async function holds(disk: string, pattern: number, offset: string, length: stri
 }
 
 /** A check-out on host `localDir` for desk `owner`: writable at `epoch`, else read-only. */
-const take = (store: SftpStore, localDir: string, owner: string, epoch?: number) =>
+const take = (store: SftpStore, localDir: string, owner: string, epoch?: number, profileDir = profile) =>
   checkOut({
     store,
-    profileDir: profile,
+    profileDir,
     localDir,
     mode: epoch === undefined ? "ReadOnly" : "ReadWrite",
     ...(epoch === undefined ? {} : { epoch }),
@@ -70,6 +77,7 @@ afterAll(() => {
   for (const s of stores) s.close();
   rmSync(local, { recursive: true, force: true });
   rmSync(path.join(fileServerRoot(), profile), { recursive: true, force: true });
+  rmSync(path.join(fileServerRoot(), `${profile}-compact`), { recursive: true, force: true });
 });
 
 describe("a profile's disk between two hosts and the file server", () => {
@@ -156,5 +164,49 @@ describe("a profile's disk between two hosts and the file server", () => {
     expect(await holds(c.disk, 0x43, "0", "1M")).toBe(true);
     expect(await holds(c.disk, 0x42, "1M", "64k")).toBe(false); // overwritten by the 192M write
     expect(await holds(c.disk, 0x43, "191M", "1M")).toBe(true);
+  });
+
+  it("merges a chain longer than compactAfter into one new base, and later versions build on it", async () => {
+    const store = await connect();
+    const dir = `${profile}-compact`;
+    const host = path.join(local, "compacting-host", dir);
+    const session = async (epoch: number, pattern: number, offset: string) => {
+      const out = await take(store, host, `c-${epoch}`, epoch, dir);
+      await write(out.disk, pattern, offset, "64k");
+      const result = await checkIn(store, dir, out, { compactAfter: 2 });
+      await release(host, `c-${epoch}`, out);
+      return result;
+    };
+    expect((await session(1, 0x51, "0")).head.chain).toEqual([versionName(1, 1)]);
+    expect((await session(2, 0x52, "1M")).head.chain).toEqual([versionName(1, 1), versionName(2, 2)]);
+    const third = await session(3, 0x53, "2M");
+    expect(third).toMatchObject({ version: versionName(3, 3), compacted: compactedName(3, 3) });
+    expect(third.head.chain).toEqual([compactedName(3, 3)]);
+    expect((await new ProfileFence(store, dir).readHead()).head.chain).toEqual([compactedName(3, 3)]);
+    // The base stands alone (no backing file), and every version's data is in it.
+    const info = JSON.parse(
+      await runCommand("qemu-img", [
+        "info",
+        "--output=json",
+        path.join(fileServerRoot(), dir, "versions", compactedName(3, 3)),
+      ]),
+    ) as Record<string, unknown>;
+    expect(info["backing-filename"]).toBeUndefined();
+    // The next session builds on the base; a fresh host fetches two files, not four.
+    expect((await session(4, 0x54, "3M")).head.chain).toEqual([compactedName(3, 3), versionName(2, 4)]);
+    const fresh = path.join(local, "fresh-host", dir);
+    const reader = await take(store, fresh, "reader", undefined, dir);
+    expect(
+      readdirSync(fresh)
+        .filter((f) => f.endsWith(".qcow2"))
+        .sort(),
+    ).toEqual([compactedName(3, 3), versionName(2, 4), path.basename(reader.disk)].sort());
+    for (const [pattern, offset] of [
+      [0x51, "0"],
+      [0x52, "1M"],
+      [0x53, "2M"],
+      [0x54, "3M"],
+    ] as const)
+      expect(await holds(reader.disk, pattern, offset, "64k")).toBe(true);
   });
 });

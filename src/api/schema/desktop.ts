@@ -2,7 +2,7 @@
 // the agent serving its host; bound to at most one DesktopSession for its whole life.
 import { Plurals } from "../constants.js";
 import type { KindDefinition, Schema, ValidationRule } from "./openapi.js";
-import { dateTime, hypervisorType, objectName, quantity, text } from "./primitives.js";
+import { dateTime, hypervisorType, integer, objectName, quantity, text } from "./primitives.js";
 import {
   conditions,
   desktopImage,
@@ -75,6 +75,11 @@ const profile: Schema = tsNamed("ProfileAssignment", {
     },
     store: profileStore,
     quota: quantity("spec.profile.quota", "The profile disk's size, from the pool.", { positive: true }),
+    compactAfter: integer(
+      "Merge the profile's chain into one base once it is longer than this, from the pool.",
+      2,
+      1000,
+    ),
   },
   "x-kubernetes-validations": [
     {

@@ -81,6 +81,13 @@ const profile: Schema = tsNamed("ProfilePolicy", {
       "The size of each user's profile disk, e.g. 5Gi: the most one user's profile may hold, at most 2Ti.",
       { positive: true },
     ),
+    compactAfter: integer(
+      "Once a profile's chain of versions is longer than this, the agent merges it into one new base at " +
+        "logoff (published like any version), so a logon never opens a long chain. 2 to 1000.",
+      2,
+      1000,
+      { default: 16 },
+    ),
     concurrentSession: tsNamed(
       "ConcurrentSessionPolicy",
       {

@@ -66,10 +66,10 @@ const spec: Schema = tsNamed("DesktopProfileSpec", {
       required: ["version"],
       properties: {
         version: text(
-          "The version to make head, e.g. v000003-e7.qcow2 (see the profile's Events and status).",
+          "The version to make head, e.g. v000003-e7.qcow2 (c... names a compacted base; see the profile's Events and status).",
           64,
           {
-            pattern: "^v[0-9]{6}-e[0-9]+\\.qcow2$",
+            pattern: "^[vc][0-9]{6}-e[0-9]+\\.qcow2$",
           },
         ),
       },

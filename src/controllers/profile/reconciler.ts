@@ -126,7 +126,8 @@ export class ProfileReconciler implements Reconciler {
         "RestoreRefused",
         `${version} is not a version of this profile (its chain: ${outcome.head.chain.join(", ") || "empty"})`,
       );
-    await this.ctx.clients.profiles.jsonPatch(bumped.metadata, [{ op: "remove", path: "/spec/restore" }]);
+    // Done: the request is cleared (a merge patch: clearing twice is no error).
+    await this.ctx.clients.profiles.mergePatch(bumped.metadata, { spec: { restore: null } });
     this.superseded.wrote(profile as Cached<DesktopProfile>);
     return done();
   }

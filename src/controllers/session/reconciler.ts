@@ -438,6 +438,7 @@ function profileAssignment(
       secretRef: { name: policy.store.secretRef.name },
     },
     quota: policy.quota,
+    ...(policy.compactAfter !== undefined ? { compactAfter: policy.compactAfter } : {}),
   };
 }
 
