@@ -116,7 +116,7 @@ export class ProfileDisks {
       );
       throw err;
     }
-    await this.synced(desktop, result, this.deps.clock.now() - started);
+    await this.synced(desktop, await this.profileOf(desktop), result, this.deps.clock.now() - started);
     await release(local, id.uid, out);
     return "published";
   }
@@ -126,27 +126,26 @@ export class ProfileDisks {
     await this.setProfileStatus(desktop, { state: "Syncing" });
     await new Promise((resolve) => setTimeout(resolve, this.deps.simulatedSyncMs));
     const binding = assignment(desktop);
-    const profile = await this.deps.profiles.tryGet({
-      namespace: desktop.metadata.namespace,
-      name: binding.name,
-    });
+    const profile = await this.profileOf(desktop);
     const versions = (profile?.status?.versions ?? 0) + 1;
     const size = 4 * 1024 ** 2; // what a simulated session writes
     const chain = Array.from({ length: versions }, (_, i) => versionName(i + 1, binding.epoch ?? 0));
     await this.synced(
       desktop,
+      profile,
       { head: { chain }, version: chain[chain.length - 1] as string, sizeBytes: size },
       this.deps.clock.now() - started,
     );
     return "published";
   }
 
-  private async synced(desktop: Cached<Desktop>, result: CheckInResult, tookMs: number): Promise<void> {
+  private async synced(
+    desktop: Cached<Desktop>,
+    profile: DesktopProfile | undefined,
+    result: CheckInResult,
+    tookMs: number,
+  ): Promise<void> {
     const binding = assignment(desktop);
-    const profile = await this.deps.profiles.tryGet({
-      namespace: desktop.metadata.namespace,
-      name: binding.name,
-    });
     const before = profile?.status?.size ? parseBytes(profile.status.size) : 0;
     const now = new Date(this.deps.clock.now());
     const took = `${(tookMs / 1000).toFixed(1)}s`;
@@ -165,17 +164,21 @@ export class ProfileDisks {
   }
 
   private async failed(desktop: Cached<Desktop>, why: string): Promise<void> {
-    const binding = assignment(desktop);
-    const profile = await this.deps.profiles.tryGet({
-      namespace: desktop.metadata.namespace,
-      name: binding.name,
-    });
+    const profile = await this.profileOf(desktop);
     const now = new Date(this.deps.clock.now());
     await this.setProfileStatus(desktop, {
       state: "Failed",
       conditions: synced(profile, "False", "SyncFailed", `desktop ${desktop.metadata.name}: ${why}`, now),
     });
     this.deps.events.event(desktop, "Warning", "ProfileSyncFailed", why);
+  }
+
+  /** The desktop's DesktopProfile as the API server has it now (its status is merged into). */
+  private profileOf(desktop: Cached<Desktop>): Promise<DesktopProfile | undefined> {
+    return this.deps.profiles.tryGet({
+      namespace: desktop.metadata.namespace,
+      name: assignment(desktop).name,
+    });
   }
 
   private async setProfileStatus(

@@ -251,16 +251,12 @@ export class SftpStore {
 
   /** The whole of a small file (a manifest). */
   async read(remotePath: string): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    await this.streamRemote(
-      this.rel(remotePath),
-      `read ${remotePath}`,
-      this.cfg.opTimeoutMs,
-      async (source) => {
-        for await (const chunk of source) chunks.push(chunk);
-      },
-    );
-    return Buffer.concat(chunks);
+    const rel = this.rel(remotePath);
+    return this.readRemote(rel, `read ${remotePath}`, this.cfg.opTimeoutMs, async (source) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of source) chunks.push(chunk);
+      return Buffer.concat(chunks);
+    });
   }
 
   /** Downloads to `localPath` (through a local temporary name, renamed once complete). */
@@ -352,19 +348,29 @@ export class SftpStore {
     return { size: st.size };
   }
 
-  private async digest(rel: string, expectedSize: number): Promise<Digest> {
-    const deadline = this.transferDeadline(expectedSize);
+  private digest(rel: string, expectedSize: number): Promise<Digest> {
+    return this.readRemote(rel, `read back ${rel}`, this.transferDeadline(expectedSize), digestOf);
+  }
+
+  /**
+   * Feeds a remote file's bytes to `consume`, all of it within `deadlineMs` (past it, the
+   * connection is ended, as for any call that overruns).
+   */
+  private async readRemote<T>(
+    rel: string,
+    what: string,
+    deadlineMs: number,
+    consume: (source: AsyncIterable<Buffer>) => Promise<T>,
+  ): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const overdue = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        reject(
-          new StoreError("Timeout", `read back ${rel}: not done within ${deadline} ms; connection ended`),
-        );
+        reject(new StoreError("Timeout", `${what}: not done within ${deadlineMs} ms; connection ended`));
         this.close();
-      }, deadline);
+      }, deadlineMs);
     });
     try {
-      return await Promise.race([digestOf(this.readAhead(rel, `read back ${rel}`)), overdue]);
+      return await Promise.race([consume(this.readAhead(rel, what)), overdue]);
     } finally {
       clearTimeout(timer);
     }
@@ -414,22 +420,6 @@ export class SftpStore {
       await Promise.allSettled(inFlight.splice(0));
       await this.closeHandle(handle);
     }
-  }
-
-  /** Feeds a remote file to `consume`, raced like any other call. */
-  private streamRemote(
-    rel: string,
-    what: string,
-    deadlineMs: number,
-    consume: (source: AsyncIterable<Buffer>) => Promise<void>,
-  ): Promise<void> {
-    return this.run(what, deadlineMs, (done) => {
-      const stream = this.sftp.createReadStream(this.abs(rel), { highWaterMark: 64 * 1024 });
-      // The stream closes its handle after its last chunk; a connection that ends meanwhile makes
-      // it emit 'error' after the consumer has let go, and an unheard 'error' ends the process.
-      stream.on("error", done);
-      consume(stream).then(() => done(), done);
-    });
   }
 
   /** A fresh temporary name for `rel` in its directory's TEMP_DIR (made if missing). */
