@@ -33,7 +33,7 @@ import { deliverNotice } from "./notice.js";
 import { addFinalizer, hasFinalizer, removeFinalizer } from "./finalizers.js";
 import type { HostTable, ServedHost } from "./hosts.js";
 import type { ProfileDisks } from "./profile-disks.js";
-import { profileRetryIn } from "./profile-retry.js";
+import { profileRetryIn, writeBackIn } from "./profile-retry.js";
 import { AGENT_DESKTOP_FIELDS, fieldPatch } from "./status-patch.js";
 
 const FINALIZER = Finalizers.DesktopCleanup;
@@ -123,7 +123,8 @@ export class DesktopReconciler implements Reconciler {
     if (obs.kind === "vm" && obs.created && obs.vm.state === "provisioning" && !desktop.status?.phase)
       return requeueAfter(Math.min(FIRST_REPORT_GRACE_MS, this.deps.provisioningRecheckMs));
     const running = obs.kind === "vm" && obs.vm.state === "running";
-    const profile = running ? await this.attachProfile(desktop, host, ctx) : desktop.status?.profile;
+    let profile = running ? await this.attachProfile(desktop, host, ctx) : desktop.status?.profile;
+    if (running && profile) profile = await this.writeBackProfile(desktop, host, profile, ctx);
     const status = {
       ...desiredDesktopStatus(desktop, obs, new Date(this.deps.clock.now())),
       ...(profile ? { profile } : {}),
@@ -145,7 +146,9 @@ export class DesktopReconciler implements Reconciler {
     const provisioning = obs.vm.state === "provisioning";
     if (profile?.phase === "Failed")
       return requeueAfter(Math.max(profileRetryIn(profile, this.deps.clock.now()), 1));
-    return requeueAfter(provisioning ? this.deps.provisioningRecheckMs : this.deps.resyncMs);
+    const next = provisioning ? this.deps.provisioningRecheckMs : this.deps.resyncMs;
+    const writeBack = writeBackIn(profile, desktop.spec.profile?.writeBackInterval, this.deps.clock.now());
+    return requeueAfter(writeBack === undefined ? next : Math.max(1, Math.min(next, writeBack)));
   }
 
   /**
@@ -231,6 +234,37 @@ export class DesktopReconciler implements Reconciler {
       };
       await report(failed);
       return { retryInMs: Math.max(profileRetryIn(failed, this.deps.clock.now()), 1) };
+    }
+  }
+
+  /**
+   * Write-back while the session runs, when the pool asks for it and it is due: the profile's
+   * state so far is published (ProfileDisks.writeBack). A failure is an Event and a message, and
+   * waits one interval; the logoff's save does not depend on it.
+   */
+  private async writeBackProfile(
+    desktop: Cached<Desktop>,
+    host: ServedHost,
+    current: ProfileDiskStatus,
+    ctx: ReconcileContext,
+  ): Promise<ProfileDiskStatus> {
+    const now = this.deps.clock.now();
+    const due = writeBackIn(current, desktop.spec.profile?.writeBackInterval, now);
+    if (due === undefined || due > 0 || !desktop.spec.sessionRef) return current;
+    const at = toKubeTime(new Date(now));
+    if (!current.lastWriteBackTime) return { ...current, lastWriteBackTime: at }; // the interval starts at attach
+    try {
+      const { version } = await this.deps.profiles.writeBack(desktop, host);
+      return { ...current, ...(version ? { version } : {}), lastWriteBackTime: at, message: "" };
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      ctx.log.warn({ err: why, profile: desktop.spec.profile?.name }, "writing the profile back failed");
+      this.deps.events.event(desktop, "Warning", "ProfileWriteBackFailed", why);
+      return {
+        ...current,
+        lastWriteBackTime: at,
+        message: `writing the profile back failed, tried again in one interval: ${why}`,
+      };
     }
   }
 

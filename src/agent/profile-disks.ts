@@ -17,18 +17,20 @@ import {
   checkedOut,
   checkIn,
   checkOut,
+  checkpoint,
   release,
-  versionName,
   type CheckInResult,
 } from "../profiles/checkout.js";
 import { StaleEpochError } from "../profiles/fence.js";
 import type { SftpStore } from "../profiles/sftp-store.js";
 import { profileStoreDir, withStore, type SecretObject } from "../profiles/store-config.js";
+import { versionName } from "../profiles/versions.js";
 import type { Cached, Clock, ObjectClient } from "../runtime/index.js";
 import { parseBytes } from "../scheduler/quantity.js";
 import { desktopIdentity } from "./desktop-vm.js";
 import type { ServedHost } from "./hosts.js";
-import { formatBytes } from "./quantity.js";
+import { formatBytesRounded } from "../controllers/shared/format.js";
+import { quotaState } from "../profiles/quota.js";
 
 /** The serial the guest finds its profile disk by. */
 export const PROFILE_DISK_SERIAL = "griddesk-profile";
@@ -99,15 +101,31 @@ export class ProfileDisks {
     await this.setProfileStatus(desktop, { state: "Syncing" });
     let result: CheckInResult;
     try {
-      const compactAfter = binding.compactAfter;
-      result = await this.withStore(desktop, (store: SftpStore) =>
-        checkIn(store, storeDir(desktop), out, compactAfter ? { compactAfter } : {}),
-      );
+      const { compactAfter, retention } = binding;
+      result = await this.withStore(desktop, async (store: SftpStore) => {
+        // A write-back an agent restart cut short is finished first (the VM has let go of both files).
+        const { out: current } = await checkpoint(store, storeDir(desktop), id.uid, out);
+        return checkIn(store, storeDir(desktop), current, {
+          ...(compactAfter ? { compactAfter } : {}),
+          ...(retention ? { retain: retention } : {}),
+        });
+      });
     } catch (err) {
       if (err instanceof StaleEpochError) {
-        // A newer lock owns the profile: this disk can never become head. It stays on the host
-        // (never deleted: it holds the user's last changes) and the desktop may go.
-        await this.failed(desktop, `${err.message}; the disk is kept on host ${host.name} at ${out.disk}`);
+        // A newer lock owns the profile (this host was fenced out while it was away): this disk
+        // can never become head. It stays on the host (never deleted: it holds the user's
+        // changes) and the desktop may go. Reported on both objects; the profile's state and
+        // conditions belong to its current writer and are not touched.
+        const why = `${err.message}: the save of ${out.version} is refused, never published; its disk is kept on host ${host.name} at ${out.disk}`;
+        this.deps.events.event(desktop, "Warning", "StaleSaveRefused", why);
+        const profile = await this.profileOf(desktop);
+        if (profile)
+          this.deps.events.event(
+            profile,
+            "Warning",
+            "StaleSaveRefused",
+            `desktop ${desktop.metadata.name}: ${why}`,
+          );
         return "stale";
       }
       await this.failed(
@@ -119,6 +137,41 @@ export class ProfileDisks {
     await this.synced(desktop, await this.profileOf(desktop), result, this.deps.clock.now() - started);
     await release(local, id.uid, out);
     return "published";
+  }
+
+  /**
+   * Write-back during the session (the pool's writeBackInterval): the running VM is moved onto a
+   * fresh overlay and what it wrote so far is published as a version and named head. Resolves
+   * the version the disk becomes next. Throws when it failed; the next interval tries again, and
+   * the logoff's check-in finishes one cut short.
+   */
+  async writeBack(desktop: Cached<Desktop>, host: ServedHost): Promise<{ version?: string }> {
+    const binding = assignment(desktop);
+    const id = desktopIdentity(desktop);
+    const dir = host.adapter.diskDir;
+    if (binding.mode !== "ReadWrite") return {};
+    if (dir === undefined) {
+      await this.pretendSync(desktop);
+      return {};
+    }
+    const local = localDir(dir, desktop);
+    const out = await checkedOut(local, id.uid);
+    if (out?.mode !== "ReadWrite") return {};
+    const started = this.deps.clock.now();
+    const done = await this.withStore(desktop, (store: SftpStore) =>
+      checkpoint(store, storeDir(desktop), id.uid, out, (next) =>
+        host.adapter.freezeDisk(id, PROFILE_DISK_SERIAL, next),
+      ),
+    );
+    if (done.published)
+      await this.synced(
+        desktop,
+        await this.profileOf(desktop),
+        done.published,
+        this.deps.clock.now() - started,
+        "written back",
+      );
+    return done.out.version ? { version: done.out.version } : {};
   }
 
   private async pretendSync(desktop: Cached<Desktop>): Promise<Released> {
@@ -133,7 +186,12 @@ export class ProfileDisks {
     await this.synced(
       desktop,
       profile,
-      { head: { chain }, version: chain[chain.length - 1] as string, sizeBytes: size },
+      {
+        head: { chain },
+        version: chain[chain.length - 1] as string,
+        sizeBytes: size,
+        usedBytes: versions * size,
+      },
       this.deps.clock.now() - started,
     );
     return "published";
@@ -144,23 +202,62 @@ export class ProfileDisks {
     profile: DesktopProfile | undefined,
     result: CheckInResult,
     tookMs: number,
+    how = "saved",
   ): Promise<void> {
     const binding = assignment(desktop);
-    const before = profile?.status?.size ? parseBytes(profile.status.size) : 0;
     const now = new Date(this.deps.clock.now());
     const took = `${(tookMs / 1000).toFixed(1)}s`;
+    const quota = quotaState(result.usedBytes, parseBytes(binding.quota), formatBytesRounded);
+    const tidied = result.tidied && "versions" in result.tidied ? result.tidied : undefined;
+    const storeBytes = tidied?.storeBytes ?? sizeOf(profile) + result.sizeBytes;
+    const gen = profile?.metadata.generation;
+    let conditions = setCondition(
+      profile?.status?.conditions,
+      { type: "Synced", status: "True", reason: "Published", message: `version ${result.version} is head` },
+      gen,
+      now,
+    );
+    conditions = setCondition(
+      conditions,
+      {
+        type: "AtQuota",
+        status: quota.atQuota ? "True" : "False",
+        reason: quota.atQuota ? "QuotaReached" : "BelowQuota",
+        message: `the profile ${quota.message}`,
+      },
+      gen,
+      now,
+    );
     await this.setProfileStatus(desktop, {
       state: "InUse", // until the session lets go of the lock (the controller then writes Idle)
       head: result.compacted ?? result.version,
-      versions: result.head.chain.length,
-      size: formatBytes(before + result.sizeBytes),
+      versions: tidied?.versions ?? result.head.chain.length,
+      ...(tidied ? { restorable: tidied.restorable.slice(0, 100) } : {}),
+      size: formatBytesRounded(storeBytes),
+      used: formatBytesRounded(result.usedBytes),
+      quota: String(binding.quota),
       lastSyncTime: toKubeTime(now),
       lastSyncDuration: took,
-      conditions: synced(profile, "True", "Published", `version ${result.version} is head`, now),
+      conditions: [...conditions],
     });
     const merged = result.compacted ? `, its chain merged into ${result.compacted}` : "";
-    const what = `profile ${binding.name} saved as ${result.version}${merged} (${formatBytes(result.sizeBytes)} sent in ${took})`;
+    const removed = tidied?.removed.length ? `; ${tidied.removed.length} old versions deleted` : "";
+    const what = `profile ${binding.name} ${how} as ${result.version}${merged} (${formatBytesRounded(result.sizeBytes)} sent in ${took})${removed}`;
     this.deps.events.event(desktop, "Normal", "ProfileSynced", what);
+    if (quota.atQuota)
+      this.deps.events.event(
+        desktop,
+        "Warning",
+        "ProfileAtQuota",
+        `profile ${binding.name} of ${profile?.spec.user ?? "its user"} ${quota.message}; raise the pool's spec.profile.quota or free space`,
+      );
+    if (result.tidied && "error" in result.tidied)
+      this.deps.events.event(
+        desktop,
+        "Warning",
+        "ProfileTidyFailed",
+        `profile ${binding.name} is saved; deleting its old versions failed and is tried at the next logoff: ${result.tidied.error}`,
+      );
   }
 
   private async failed(desktop: Cached<Desktop>, why: string): Promise<void> {
@@ -213,6 +310,14 @@ function storeDir(desktop: Cached<Desktop>): string {
 /** The host's cache of the profile's versions. */
 function localDir(diskDir: string, desktop: Cached<Desktop>): string {
   return path.join(diskDir, desktop.metadata.namespace as string, assignment(desktop).name);
+}
+
+function sizeOf(profile: DesktopProfile | undefined): number {
+  try {
+    return profile?.status?.size ? Math.round(parseBytes(profile.status.size)) : 0;
+  } catch {
+    return 0; // written by hand: counted afresh
+  }
 }
 
 function synced(

@@ -1,7 +1,9 @@
-// When to try a failed profile step again (pure): attaching a profile at logon or saving it at
-// logoff. The wait is measured from the desktop's status (lastAttemptTime, attempts), not from
-// the work queue, because the agent's own status write brings the next pass at once.
+// When to do a profile step (pure): try a failed one again (attaching a profile at logon or
+// saving it at logoff), and write a running session's profile back. The wait is measured from
+// the desktop's status (lastAttemptTime, attempts, lastWriteBackTime), not from the work queue,
+// because the agent's own status write brings the next pass at once.
 import type { ProfileDiskStatus } from "../api/index.js";
+import { parseDuration } from "../controllers/session/timeouts.js";
 
 /** The first retry waits this long, doubling per failed attempt up to the maximum. */
 export const PROFILE_RETRY_BASE_MS = 2_000;
@@ -15,4 +17,20 @@ export function profileRetryIn(status: ProfileDiskStatus | undefined, nowMs: num
   const attempts = Math.max(1, status.attempts ?? 1);
   const wait = Math.min(PROFILE_RETRY_BASE_MS * 2 ** Math.min(attempts - 1, 30), PROFILE_RETRY_MAX_MS);
   return Math.max(0, failedAt + wait - nowMs);
+}
+
+/**
+ * Milliseconds until the next write-back of an attached profile is due (0: now), one interval
+ * after the last (or the attach); undefined when write-back is off or the disk is not attached.
+ */
+export function writeBackIn(
+  status: ProfileDiskStatus | undefined,
+  interval: string | undefined,
+  nowMs: number,
+): number | undefined {
+  const every = parseDuration(interval);
+  if (!every || status?.phase !== "Attached") return undefined;
+  const last = Date.parse(status.lastWriteBackTime ?? "");
+  if (Number.isNaN(last)) return 0;
+  return Math.max(0, last + every - nowMs);
 }

@@ -636,6 +636,16 @@ export interface ProfilePolicy {
    */
   compactAfter?: number
   /**
+   * How many of a profile's newest saved versions the store keeps for an admin to restore (spec.restore on the DesktopProfile), each with the chain it needs; older versions are deleted at logoff, never one a lock holder's chain still needs. 1 to 1000.
+   *
+   * @default 10
+   */
+  retention?: number
+  /**
+   * Write-back while the session runs, e.g. 15m: every interval the agent freezes the profile disk (the VM goes on over a fresh overlay) and publishes what the user wrote so far as a version, so a host that dies loses at most one interval of the user's work. At least 10s. Omitted: off (the profile is saved at logoff only).
+   */
+  writeBackInterval?: string
+  /**
    * What a second session of a user whose profile is in use gets. Refuse: the session ends at once with endReason ProfileInUse, naming the session that holds the profile. ReadOnly: the session gets a throwaway copy of the profile whose changes are discarded at its logoff.
    *
    * @default "Refuse"
@@ -800,6 +810,14 @@ export interface ProfileAssignment {
    * Merge the profile's chain into one base once it is longer than this, from the pool.
    */
   compactAfter?: number
+  /**
+   * How many of the newest saved versions the store keeps, from the pool.
+   */
+  retention?: number
+  /**
+   * Write the profile back this often during the session, from the pool.
+   */
+  writeBackInterval?: string
 }
 
 /**
@@ -880,6 +898,10 @@ export interface ProfileDiskStatus {
    * When the present step last failed; the next attempt waits a backoff from it.
    */
   lastAttemptTime?: string
+  /**
+   * When the profile was last written back during the session (its attach, before the first); the next write-back is due one spec.profile.writeBackInterval after it.
+   */
+  lastWriteBackTime?: string
 }
 
 /**
@@ -1059,7 +1081,7 @@ export interface DesktopProfileSpec {
  */
 export interface ProfileRestore {
   /**
-   * The version to make head, e.g. v000003-e7.qcow2 (c... names a compacted base; see the profile's Events and status).
+   * The version to make head, e.g. v000003-e7.qcow2: one of status.restorable (c... names a compacted base).
    */
   version: string
 }
@@ -1107,13 +1129,27 @@ export interface DesktopProfileStatus {
    */
   head?: string
   /**
-   * How many versions the store holds (the head's chain).
+   * How many versions the store holds (the pool's spec.profile.retention and the chains they need).
    */
   versions?: number
+  /**
+   * The saved versions spec.restore may name, newest first (at most the newest 100 are listed).
+   *
+   * Items: A version's file name on the store.
+   */
+  restorable?: string[]
   /**
    * Bytes the versions take on the store, as a quantity such as 120Mi.
    */
   size?: string
+  /**
+   * Bytes of data the profile holds (its head), as a quantity such as 90Mi: what it uses of its quota.
+   */
+  used?: string
+  /**
+   * The profile disk's size when it was last saved (the pool's spec.profile.quota).
+   */
+  quota?: string
   /**
    * When the last sync finished.
    */
@@ -1123,7 +1159,7 @@ export interface DesktopProfileStatus {
    */
   lastSyncDuration?: string
   /**
-   * Conditions of the profile, such as Synced: whether the last version reached the store.
+   * Conditions of the profile: Synced (whether the last version reached the store) and AtQuota (whether the profile holds 95% of its quota or more: the user's writes are about to fail).
    */
   conditions?: Condition[]
 }

@@ -154,6 +154,14 @@ export interface HypervisorAdapter {
    * is attached (or there is no VM).
    */
   detachDisk(id: DesktopIdentity, serial: string): Promise<boolean>;
+  /**
+   * Write-back: moves the running VM's disk with this serial onto `next`, a qcow2 overlay the
+   * caller made over the disk's present file, so the present file stops changing (it can be
+   * published while the VM goes on). Crash-consistent: what the guest had written at that
+   * instant, as if the power were cut (no guest agent quiesces it). Idempotent: true when the
+   * disk's file is `next` already; false when no such disk is attached (or there is no VM).
+   */
+  freezeDisk(id: DesktopIdentity, serial: string, next: string): Promise<boolean>;
   /** Best-effort message into the guest; false when it cannot be delivered. */
   notify(id: DesktopIdentity, message: string): Promise<boolean>;
 

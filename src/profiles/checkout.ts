@@ -15,11 +15,18 @@
 // the overlay stays until the head names it.
 import { access, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { checkImage, createEmptyDisk, createOverlay, flattenImage } from "../volumes/index.js";
+import {
+  allocatedBytes,
+  checkImage,
+  createEmptyDisk,
+  createOverlay,
+  diskInfo,
+  flattenImage,
+} from "../volumes/index.js";
 import { ProfileFence, StaleEpochError, type Head } from "./fence.js";
+import { retentionPlan } from "./retention.js";
 import { StoreError, type SftpStore } from "./sftp-store.js";
-
-const VERSIONS = "versions";
+import { compactedName, lineagePosition, readBackings, VERSIONS, versionName } from "./versions.js";
 
 export type ProfileMode = "ReadWrite" | "ReadOnly";
 
@@ -47,16 +54,8 @@ export interface CheckedOut {
   readonly base: Head;
   /** The version name the disk gets on the store (ReadWrite). */
   readonly version?: string;
-}
-
-/** Version names sort by their place in the chain; the epoch keeps two writers' names apart. */
-export function versionName(position: number, epoch: number): string {
-  return `v${String(position).padStart(6, "0")}-e${epoch}.qcow2`;
-}
-
-/** A compacted base: the chain of `length` versions it merges, made by the writer of `epoch`. */
-export function compactedName(length: number, epoch: number): string {
-  return `c${String(length).padStart(6, "0")}-e${epoch}.qcow2`;
+  /** A write-back under way: the overlay the VM is being moved onto (see checkpoint). */
+  readonly next?: string;
 }
 
 /**
@@ -83,7 +82,7 @@ export async function checkOut(req: CheckOutRequest): Promise<CheckedOut> {
       await req.store.download(path.posix.join(req.profileDir, VERSIONS, name), local);
   }
   const version =
-    req.mode === "ReadWrite" ? versionName(head.chain.length + 1, req.epoch as number) : undefined;
+    req.mode === "ReadWrite" ? versionName(lineagePosition(head.chain) + 1, req.epoch as number) : undefined;
   const disk = path.join(req.localDir, version ?? `ro-${ownerStem(req.owner)}.qcow2`);
   const top = head.chain[head.chain.length - 1];
   if (!(await exists(disk))) {
@@ -100,7 +99,7 @@ export async function checkOut(req: CheckOutRequest): Promise<CheckedOut> {
     ...(req.epoch !== undefined && req.mode === "ReadWrite" ? { epoch: req.epoch } : {}),
     ...(version ? { version } : {}),
   };
-  await writeFile(path.join(req.localDir, `${ownerStem(req.owner)}.json`), JSON.stringify(out));
+  await saveState(req.localDir, req.owner, out);
   return out;
 }
 
@@ -111,11 +110,17 @@ export interface CheckInResult {
   readonly sizeBytes: number;
   /** The compacted base the chain was merged into, when it was. */
   readonly compacted?: string;
+  /** Bytes of data the profile holds (its whole chain): what it uses of its quota. */
+  readonly usedBytes: number;
+  /** What tidying the store after the publish did, or why it failed (the publish stands). */
+  readonly tidied?: Tidied | { readonly error: string };
 }
 
 export interface CheckInOptions {
   /** Once the chain is longer than this, it is merged into one new base (on a private copy). */
   readonly compactAfter?: number;
+  /** After the publish, keep this many of the newest versions (and what they need); delete the rest. */
+  readonly retain?: number;
 }
 
 /**
@@ -131,31 +136,181 @@ export async function checkIn(
   out: CheckedOut,
   opts: CheckInOptions = {},
 ): Promise<CheckInResult> {
-  if (out.mode !== "ReadWrite" || !out.version || !out.epoch)
+  const published = await publishDisk(store, profileDir, out, "checking in the profile");
+  const { epoch, version, usedBytes, sent } = published;
+  let head = published.head;
+  let compacted: { name: string; bytes: number } | undefined;
+  if (opts.compactAfter && head.chain.length > opts.compactAfter) {
+    compacted = await compact(store, profileDir, out, epoch);
+    head = { chain: [compacted.name] };
+    await new ProfileFence(store, profileDir).publish(epoch, head);
+  }
+  const result: CheckInResult = {
+    head,
+    version,
+    sizeBytes: sent + (compacted?.bytes ?? 0),
+    usedBytes,
+    ...(compacted ? { compacted: compacted.name } : {}),
+  };
+  if (opts.retain === undefined) return result;
+  const tidied = await tidy(store, profileDir, epoch, [head.chain, out.base.chain], opts.retain).catch(
+    (err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }),
+  );
+  return { ...result, tidied };
+}
+
+interface Published {
+  readonly epoch: number;
+  readonly version: string;
+  readonly head: Head;
+  readonly sent: number;
+  readonly usedBytes: number;
+}
+
+/** Publishes a writable check-out's disk (nothing writes it any more) as its version, and names it head. */
+async function publishDisk(
+  store: SftpStore,
+  profileDir: string,
+  out: CheckedOut,
+  what: string,
+): Promise<Published> {
+  const { epoch, version } = out;
+  if (out.mode !== "ReadWrite" || !version || !epoch)
     throw new Error(`${out.disk} is not a writable check-out`);
   const fence = new ProfileFence(store, profileDir);
   const newest = await fence.newestEpoch();
-  if (newest !== out.epoch) throw new StaleEpochError(out.epoch, newest, "checking in the profile");
-  const sent = await publishVersion(store, profileDir, out.disk, out.version);
-  const head = { chain: [...out.base.chain, out.version] };
-  await fence.publish(out.epoch, head);
-  if (!opts.compactAfter || head.chain.length <= opts.compactAfter)
-    return { head, version: out.version, sizeBytes: sent };
-  // Compaction: the chain, all cached here, merged into a new file (never into a published
-  // version: a version is never rewritten), published, then named head on its own.
+  if (newest !== epoch) throw new StaleEpochError(epoch, newest, what);
+  const usedBytes = await allocatedBytes(out.disk);
+  const sent = await publishVersion(store, profileDir, out.disk, version);
+  const head: Head = { chain: [...out.base.chain, version] };
+  await fence.publish(epoch, head);
+  return { epoch, version, head, sent, usedBytes };
+}
+
+/**
+ * Write-back during the session: `freeze` moves the running VM onto a fresh overlay over the
+ * session's disk (the adapter's freezeDisk), the frozen disk is published as its version and
+ * named head, and the overlay becomes the session's disk, named as the version after it. The
+ * intent is recorded first, so a restart at any step resumes it; without `freeze` (at logoff,
+ * the VM has let go of both files) an interrupted write-back is only finished: whether or not
+ * the freeze happened, publishing the disk and then the overlay (maybe empty) loses nothing.
+ * No compaction here: the overlay is backed by the frozen version, so the chain must stay whole
+ * until check-in.
+ */
+export async function checkpoint(
+  store: SftpStore,
+  profileDir: string,
+  owner: string,
+  out: CheckedOut,
+  freeze?: (next: string) => Promise<boolean>,
+): Promise<{ out: CheckedOut; published?: CheckInResult }> {
+  if (out.mode !== "ReadWrite" || !out.version || !out.epoch)
+    throw new Error(`${out.disk} is not a writable check-out`);
   const localDir = path.dirname(out.disk);
-  const compacted = compactedName(head.chain.length, out.epoch);
-  const file = path.join(localDir, compacted);
+  const nextVersion = versionName(lineagePosition([out.version]) + 1, out.epoch);
+  const next = path.join(localDir, nextVersion);
+  if (!freeze) {
+    if (!out.next) return { out };
+    if (!(await exists(out.next))) {
+      const { next: _dropped, ...unchanged } = out; // the overlay was never made: nothing froze
+      await saveState(localDir, owner, unchanged);
+      return { out: unchanged };
+    }
+  } else {
+    if (out.next !== next) await saveState(localDir, owner, (out = { ...out, next }));
+    if (!(await exists(next))) {
+      const part = `${next}.new`;
+      await rm(part, { force: true });
+      const { virtualSize } = await diskInfo(out.disk);
+      await createOverlay(part, { path: path.basename(out.disk), format: "qcow2", virtualSize }, virtualSize);
+      await rename(part, next);
+    }
+    if (!(await freeze(next)))
+      throw new Error(`the profile disk ${out.disk} is not attached: nothing to write back`);
+  }
+  const published = await publishDisk(store, profileDir, out, "writing the profile back");
+  const after: CheckedOut = {
+    disk: next,
+    mode: "ReadWrite",
+    epoch: published.epoch,
+    base: published.head,
+    version: nextVersion,
+  };
+  await saveState(localDir, owner, after);
+  return {
+    out: after,
+    published: {
+      head: published.head,
+      version: published.version,
+      sizeBytes: published.sent,
+      usedBytes: published.usedBytes,
+    },
+  };
+}
+
+/**
+ * Compaction: the chain, all cached on this host, merged into a new standalone file (never into
+ * a published version: a version is never rewritten), and published like any version.
+ */
+async function compact(
+  store: SftpStore,
+  profileDir: string,
+  out: CheckedOut,
+  epoch: number,
+): Promise<{ name: string; bytes: number }> {
+  const name = compactedName(lineagePosition([out.version as string]), epoch);
+  const file = path.join(path.dirname(out.disk), name);
   if (!(await exists(file))) {
     const part = `${file}.part`;
     await rm(part, { force: true });
     await flattenImage(out.disk, part);
     await rename(part, file);
   }
-  const base = await publishVersion(store, profileDir, file, compacted);
-  const merged = { chain: [compacted] };
-  await fence.publish(out.epoch, merged);
-  return { head: merged, version: out.version, sizeBytes: sent + base, compacted };
+  return { name, bytes: await publishVersion(store, profileDir, file, name) };
+}
+
+export interface Tidied {
+  /** Versions deleted from the store (beyond the retention, needed by no chain). */
+  readonly removed: string[];
+  /** Leftovers of interrupted uploads collected. */
+  readonly partials: number;
+  /** Versions on the store now, and the bytes they take. */
+  readonly versions: number;
+  readonly storeBytes: number;
+  /** What a restore may name, newest first. */
+  readonly restorable: string[];
+}
+
+/**
+ * Keeps the newest `retain` versions (with the chains they need, and the `pinned` chains) and
+ * deletes the other versions, and collects what interrupted uploads left. Only the writer of the
+ * newest epoch tidies, while it holds the lock: nothing else writes the profile then (a restore
+ * and an erase wait for the lock), so an upload in a temp directory is nobody's any more.
+ */
+export async function tidy(
+  store: SftpStore,
+  profileDir: string,
+  epoch: number,
+  pinned: readonly (readonly string[])[],
+  retain: number,
+): Promise<Tidied> {
+  const backings = await readBackings(store, profileDir);
+  const plan = retentionPlan(backings, retain, pinned);
+  const newest = await new ProfileFence(store, profileDir).newestEpoch();
+  if (newest !== epoch) throw new StaleEpochError(epoch, newest, "tidying the profile");
+  const versionsDir = path.posix.join(profileDir, VERSIONS);
+  for (const name of plan.remove) await store.delete(path.posix.join(versionsDir, name));
+  let partials = 0;
+  for (const dir of [VERSIONS, "epochs", "heads"])
+    partials += (await store.collectPartials(path.posix.join(profileDir, dir), 0)).length;
+  const sizes = new Map((await store.list(versionsDir)).map((e) => [e.name, e.size]));
+  return {
+    removed: plan.remove,
+    partials,
+    versions: plan.keep.length,
+    storeBytes: plan.keep.reduce((sum, name) => sum + (sizes.get(name) ?? 0), 0),
+    restorable: plan.restorable,
+  };
 }
 
 /** qemu-img check, upload, fsync, read back, publish once under `name`; resolves the bytes sent. */
@@ -205,6 +360,12 @@ async function claimOrResume(fence: ProfileFence, epoch: number): Promise<Head> 
 function ownerStem(owner: string): string {
   if (!/^[A-Za-z0-9-]{1,64}$/.test(owner)) throw new Error(`invalid disk owner ${JSON.stringify(owner)}`);
   return `disk-${owner}`;
+}
+
+async function saveState(localDir: string, owner: string, out: CheckedOut): Promise<void> {
+  const file = path.join(localDir, `${ownerStem(owner)}.json`);
+  await writeFile(`${file}.new`, JSON.stringify(out));
+  await rename(`${file}.new`, file); // never half-written, whenever the agent dies
 }
 
 async function readState(file: string): Promise<CheckedOut | undefined> {

@@ -259,6 +259,27 @@ export class SftpStore {
     });
   }
 
+  /** The first `bytes` of a file (all of a shorter one), in one request: an image's header. */
+  async readStart(remotePath: string, bytes: number): Promise<Buffer> {
+    const rel = this.rel(remotePath);
+    const handle = await this.run<Buffer>(`open ${rel}`, this.cfg.opTimeoutMs, (done) =>
+      this.sftp.open(this.abs(rel), "r", done),
+    );
+    try {
+      const buf = Buffer.alloc(Math.min(bytes, READ_CHUNK));
+      const read = await this.run<number>(`read ${rel}`, this.cfg.opTimeoutMs, (done) =>
+        this.sftp.read(handle, buf, 0, buf.length, 0, (err, bytesRead) => {
+          if (err && (err as { code?: unknown }).code === SFTP_EOF) return done(null, 0);
+          if (err) return done(err);
+          done(null, bytesRead);
+        }),
+      );
+      return buf.subarray(0, read);
+    } finally {
+      await this.closeHandle(handle);
+    }
+  }
+
   /** Downloads to `localPath` (through a local temporary name, renamed once complete). */
   async download(remotePath: string, localPath: string): Promise<void> {
     const rel = this.rel(remotePath);

@@ -7,6 +7,7 @@ export { ImageCache, type ImageCacheOptions, type ImageListener } from "./image-
 export { ImageStore, type CachedImage, type ImageMeta } from "./image-store.js";
 export { Overlays, type Backing } from "./overlays.js";
 export {
+  allocatedBytes,
   checkImage,
   createEmptyDisk,
   createOverlay,
@@ -14,3 +15,4 @@ export {
   flattenImage,
   type DiskInfo,
 } from "./qemu-img.js";
+export { backingFileName, Qcow2HeaderError, QCOW2_HEADER_BYTES } from "./qcow2-header.js";

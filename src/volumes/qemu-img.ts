@@ -58,6 +58,16 @@ export async function flattenImage(source: string, dest: string): Promise<void> 
 }
 
 /**
+ * Bytes of guest data an image holds, its backing chain included (`qemu-img map`: the extents
+ * that hold data; unwritten and zero extents count nothing). What a profile uses of its quota.
+ */
+export async function allocatedBytes(file: string): Promise<number> {
+  const out = await runCommand(QEMU_IMG, ["map", "-U", "--output=json", file], { timeoutMs: 10 * 60_000 });
+  const extents = JSON.parse(out) as { length: number; data: boolean; zero: boolean }[];
+  return extents.reduce((sum, e) => (e.data && !e.zero ? sum + e.length : sum), 0);
+}
+
+/**
  * `qemu-img check`: resolves for a usable image (exit 0, or 3: leaked clusters only, which
  * waste space but lose nothing); rejects CommandError for corruption or an unreadable file.
  */

@@ -214,6 +214,16 @@ const invalidOnCreate: InvalidCase[] = [
     errors: ["spec.profile.quota", "must be at most 2Ti"],
   },
   {
+    name: "profile write-back more often than every 10s",
+    manifest: () => profiled("fast-writeback", { writeBackInterval: "5s" }),
+    errors: ["spec.profile.writeBackInterval must be at least 10s"],
+  },
+  {
+    name: "profile retention of zero",
+    manifest: () => profiled("no-retention", { retention: 0 }),
+    errors: ["spec.profile.retention", "greater than or equal to 1"],
+  },
+  {
     name: "profile store on smb://",
     manifest: () => tweak(profiled("smb"), (o) => (o.spec.profile.store.address = "smb://files/profiles")),
     errors: ["spec.profile.store.address must be sftp://HOST or sftp://HOST:PORT", "smb://"],
@@ -568,7 +578,11 @@ describe("CRD validation accepts what it should", () => {
       concurrentSession: "Refuse",
       quota: "5Gi",
       compactAfter: 16,
+      retention: 10,
     });
+    expect((await getJson(p)).spec.profile.writeBackInterval).toBeUndefined(); // off by default
+    const wb = profiled("profile-writeback", { writeBackInterval: "15m" });
+    expect((await apply(wb)).stderr).toBe("");
 
     const dp = profileObj("dp-lock");
     expect((await apply(dp)).stderr).toBe("");

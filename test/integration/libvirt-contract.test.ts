@@ -4,11 +4,12 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { beforeAll, jest } from "@jest/globals";
+import { beforeAll, expect, jest } from "@jest/globals";
 import type { HypervisorAdapter } from "../../src/hypervisors/adapter.js";
 import type { HostStorage } from "../../src/hypervisors/libvirt/index.js";
 import { libvirtAdapterFactory } from "../../src/hypervisors/libvirt/index.js";
 import { runCommand } from "../../src/volumes/command.js";
+import { createOverlay, diskInfo } from "../../src/volumes/qemu-img.js";
 import { describeAdapterContract } from "../unit/hypervisors/contract.js";
 import { libvirtUp, removeDir, storageDir, testImage, virsh, type BootableImage } from "./libvirt-support.js";
 
@@ -50,6 +51,18 @@ describeAdapterContract(
         const file = path.join(dir, `scratch-${randomUUID()}.qcow2`);
         await runCommand("qemu-img", ["create", "-q", "-f", "qcow2", file, "16M"]);
         return file;
+      },
+      overlayOf: async (disk) => {
+        const file = path.join(dir, `overlay-${randomUUID()}.qcow2`);
+        await createOverlay(file, { path: path.basename(disk), format: "qcow2", virtualSize: 0 }, 0);
+        return file;
+      },
+      afterFreeze: async (disk, next) => {
+        // The overlay kept the relative backing name it was made with (a version published to
+        // the store must not name a host path), and both files are sound.
+        expect((await diskInfo(next)).backingFile).toBe(path.basename(disk));
+        await runCommand("qemu-img", ["check", "-q", next]);
+        await runCommand("qemu-img", ["check", "-q", disk]);
       },
       addForeignVm: async (name) => {
         startForeign(name, dir);

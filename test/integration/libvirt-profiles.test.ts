@@ -3,11 +3,13 @@
 // real file server (OpenSSH's SFTP server), a controller, and the test image's guest, which keeps
 // a logon counter and a one-line file on its hot-plugged profile disk. The test acts as the user
 // through the guest's serial port.
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import type { DesktopSession } from "../../src/api/types.generated.js";
+import { domainName } from "../../src/hypervisors/libvirt/domain-xml.js";
 import { profileName } from "../../src/profiles/naming.js";
+import { parseBytes } from "../../src/scheduler/quantity.js";
 import {
   createTestNamespace,
   deleteNamespace,
@@ -32,6 +34,7 @@ import {
   removeDir,
   storageDir,
   testImage,
+  virsh,
 } from "./libvirt-support.js";
 
 jest.setTimeout(600_000);
@@ -85,7 +88,7 @@ beforeAll(async () => {
       session: { persistence: "ProfileManaged" },
       profile: {
         store: { ...store(), secretRef: { name: "profile-store" } },
-        quota: "256Mi",
+        quota: "128Mi",
         concurrentSession: "ReadOnly",
       },
     }),
@@ -181,6 +184,11 @@ describe("profiles on libvirt hosts and the real file server", () => {
     expect(saved.spec.lock).toBeUndefined();
     expect(saved.status).toMatchObject({ state: "Idle", versions: 1, head: "v000001-e1.qcow2" });
     expect(saved.status?.lastSyncTime).toBeDefined();
+    expect(saved.status).toMatchObject({ quota: "128Mi", restorable: ["v000001-e1.qcow2"] });
+    expect(saved.status?.conditions?.find((x) => x.type === "AtQuota")).toMatchObject({
+      status: "False",
+      reason: "BelowQuota",
+    });
     await eventsWhen(ns, "reason=ProfileSynced", "jsonpath={.items[*].message}", (out) =>
       out.includes("v000001-e1"),
     );
@@ -289,8 +297,172 @@ describe("profiles on libvirt hosts and the real file server", () => {
     const after = await c.profiles.get({ namespace: ns, name });
     expect(after.spec.lock).toBeUndefined();
     expect(after.status).toMatchObject({ versions: 2, head: "v000002-e2.qcow2", state: "Idle" });
+    expect(after.status?.conditions?.find((x) => x.type === "AtQuota")?.status).toBe("False");
+
+    // The user fills the profile to its quota (124 MiB of its 128 MiB): the logoff says so.
     const last = await logon("bob-3", user, 3);
     expect((await readProfile(last.socket))?.file).toBe("before the cut");
+    expect(
+      await guestCommand(
+        last.socket,
+        "griddesk-profile-fill 124",
+        ["griddesk-profile-filled", "griddesk-profile-none"],
+        180_000,
+      ),
+    ).toBe("griddesk-profile-filled");
     await logoff("bob-3");
+    const full = await c.profiles.get({ namespace: ns, name });
+    expect(full.status?.conditions?.find((x) => x.type === "AtQuota")).toMatchObject({
+      status: "True",
+      reason: "QuotaReached",
+    });
+    expect(parseBytes(full.status?.used as string)).toBeGreaterThanOrEqual(124 * 1024 ** 2);
+    await eventsWhen(ns, "reason=ProfileAtQuota", "jsonpath={.items[*].message}", (out) =>
+      /uses 12\d(\.\d)?Mi of its 128Mi quota/.test(out),
+    );
+  });
+
+  it("a writer's host that stops heartbeating loses the lock after its grace; back again, its save is refused, never published", async () => {
+    const user = "carol@example.com";
+    const name = profileName(store(), user);
+    const first = await logon("carol-1", user, 1);
+    expect(await write(first.socket, "written on the host that froze")).toBe("griddesk-profile-written");
+    const agent = procs.find((p) => p.name === `prof-agent-${first.host.instance}`) as GriddeskProcess;
+    const desktopName = first.session.status?.desktopRef as string;
+    agent.child.kill("SIGSTOP"); // the host's agent freezes: no heartbeats, no save
+    try {
+      await c.sessions.delete({ namespace: ns, name: "carol-1" });
+      // The logoff waits for the save while the host is within its grace period (30 s here).
+      await new Promise((r) => setTimeout(r, 10_000));
+      expect((await c.profiles.get({ namespace: ns, name })).spec.lock?.session).toBe("carol-1");
+      // Past it, the lock is lost and the logoff ends; the desktop waits for its host.
+      await eventually(
+        "carol-1 logged off without its host",
+        async () => !(await c.sessions.tryGet({ namespace: ns, name: "carol-1" })),
+        120_000,
+        1000,
+      ).catch(fail);
+      const lost = await c.profiles.get({ namespace: ns, name });
+      expect(lost.spec.lock).toBeUndefined();
+      expect(lost.spec.epoch).toBe(1);
+      await eventsWhen(
+        ns,
+        `involvedObject.name=${name},reason=LockLost`,
+        "jsonpath={.items[*].message}",
+        (out) => out.includes(`stays on host ${first.host.name}`),
+      );
+
+      // The user logs on again, on the other host, at a newer epoch, and saves there.
+      const second = await logon("carol-2", user, 1); // nothing of carol-1 was ever saved
+      expect(second.host.name).not.toBe(first.host.name);
+      expect(second.session.status?.profile).toEqual({ name, mode: "ReadWrite", epoch: 2 });
+      expect(await write(second.socket, "written on the other host")).toBe("griddesk-profile-written");
+      await logoff("carol-2");
+    } finally {
+      agent.child.kill("SIGCONT");
+    }
+    // The frozen host is back: it finishes carol-1's logoff, and its save is refused by the store.
+    await eventsWhen(
+      ns,
+      `involvedObject.name=${name},reason=StaleSaveRefused`,
+      "jsonpath={.items[*].message}",
+      (out) => out.includes("epoch 1 is stale, the store knows epoch 2") && out.includes("never published"),
+      120_000,
+    ).catch(fail);
+    await eventually(
+      "carol-1's desktop gone",
+      async () => !(await c.desktops.tryGet({ namespace: ns, name: desktopName })),
+      120_000,
+      1000,
+    ).catch(fail);
+    const after = await c.profiles.get({ namespace: ns, name });
+    expect(after.status?.head).toBe("v000001-e2.qcow2");
+    const versionsOnStore = readdirSync(path.join(fileServerRoot(), ns, name, "versions"));
+    expect(versionsOnStore.filter((f) => f.endsWith(".qcow2"))).toEqual(["v000001-e2.qcow2"]);
+    // The refused disk is kept on the host it was written on (the user's changes are in it).
+    expect(existsSync(path.join(first.host.storage, "profiles", ns, name, "v000001-e1.qcow2"))).toBe(true);
+    const third = await logon("carol-3", user, 2);
+    expect((await readProfile(third.socket))?.file).toBe("written on the other host");
+    await logoff("carol-3");
+  });
+
+  it("with write-back on, a host killed mid-session loses at most one interval", async () => {
+    const user = "dave@example.com";
+    const name = profileName(store(), user);
+    await c.pools.mergePatch(
+      { namespace: ns, name: "kb" },
+      { spec: { profile: { writeBackInterval: "15s" } } },
+    );
+    const first = await logon("dave-1", user, 1);
+    expect(await write(first.socket, "saved by a write-back")).toBe("griddesk-profile-written");
+    const written = Date.now();
+    // A write-back after the write publishes it while the session runs.
+    const published = await eventually(
+      "a write-back after the write",
+      async () => {
+        const p = await c.profiles.get({ namespace: ns, name });
+        const at = Date.parse(p.status?.lastSyncTime ?? "");
+        return at >= written + 1000 && p.spec.lock?.session === "dave-1" ? p : undefined;
+      },
+      90_000,
+      1000,
+    ).catch(fail);
+    const head = published.status?.head as string;
+    expect(head).toMatch(/^v00000\d-e1\.qcow2$/);
+    await eventsWhen(ns, "reason=ProfileSynced", "jsonpath={.items[*].message}", (out) =>
+      out.includes(`written back as ${head}`),
+    );
+    expect((await readProfile(first.socket))?.file).toBe("saved by a write-back"); // the guest runs on
+    expect(await write(first.socket, "written after the last write-back")).toBe("griddesk-profile-written");
+    const secondWrite = Date.now();
+
+    // The host dies: its agent and its VM are killed at once.
+    const agentName = `prof-agent-${first.host.instance}`;
+    const agent = procs.find((p) => p.name === agentName) as GriddeskProcess;
+    await agent.kill("SIGKILL");
+    procs.splice(procs.indexOf(agent), 1);
+    const desktop = await c.desktops.get({ namespace: ns, name: first.session.status?.desktopRef as string });
+    virsh(["destroy", domainName(desktop.metadata.uid as string)], first.host.pid);
+    // What the last interval published (a write-back may, rarely, have come between the second
+    // write and the kill): the next logon must find exactly that.
+    const lastSync = Date.parse((await c.profiles.get({ namespace: ns, name })).status?.lastSyncTime ?? "");
+    const expected = lastSync > secondWrite ? "written after the last write-back" : "saved by a write-back";
+    await c.sessions.delete({ namespace: ns, name: "dave-1" });
+    await eventually(
+      "dave-1 logged off without its host",
+      async () => !(await c.sessions.tryGet({ namespace: ns, name: "dave-1" })),
+      120_000,
+      1000,
+    ).catch(fail);
+
+    // The next logon, on the other host, finds the last write-back: its logon counter and file.
+    const second = await logon("dave-2", user, 2);
+    expect(second.host.name).not.toBe(first.host.name);
+    expect(await readProfile(second.socket)).toEqual({ logons: 2, file: expected });
+    await logoff("dave-2");
+    await c.pools.mergePatch(
+      { namespace: ns, name: "kb" },
+      { spec: { profile: { writeBackInterval: null } } },
+    );
+
+    // The host comes back: what it held after the last write-back is refused, never published.
+    procs.push(
+      startLibvirtAgent(agentName, {
+        systemNamespace: sys,
+        host: first.host.name,
+        storagePath: first.host.storage,
+        labels: { site },
+        nsPid: first.host.pid,
+      }),
+    );
+    await eventsWhen(
+      ns,
+      `involvedObject.name=${name},reason=StaleSaveRefused`,
+      "jsonpath={.items[*].message}",
+      (out) => out.includes("epoch 1 is stale, the store knows epoch 2"),
+      120_000,
+    ).catch(fail);
+    const after = await c.profiles.get({ namespace: ns, name });
+    expect(after.status?.head).toMatch(/-e2\.qcow2$/);
   });
 });

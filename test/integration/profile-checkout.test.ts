@@ -8,14 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
-import {
-  checkedOut,
-  checkIn,
-  checkOut,
-  compactedName,
-  release,
-  versionName,
-} from "../../src/profiles/checkout.js";
+import { checkedOut, checkIn, checkOut, release } from "../../src/profiles/checkout.js";
+import { chainOnStore, compactedName, versionName } from "../../src/profiles/versions.js";
 import { ProfileFence, StaleEpochError } from "../../src/profiles/fence.js";
 import { SftpStore, StoreError } from "../../src/profiles/sftp-store.js";
 import { runCommand } from "../../src/volumes/command.js";
@@ -78,6 +72,7 @@ afterAll(() => {
   rmSync(local, { recursive: true, force: true });
   rmSync(path.join(fileServerRoot(), profile), { recursive: true, force: true });
   rmSync(path.join(fileServerRoot(), `${profile}-compact`), { recursive: true, force: true });
+  rmSync(path.join(fileServerRoot(), `${profile}-retain`), { recursive: true, force: true });
 });
 
 describe("a profile's disk between two hosts and the file server", () => {
@@ -193,14 +188,14 @@ describe("a profile's disk between two hosts and the file server", () => {
     ) as Record<string, unknown>;
     expect(info["backing-filename"]).toBeUndefined();
     // The next session builds on the base; a fresh host fetches two files, not four.
-    expect((await session(4, 0x54, "3M")).head.chain).toEqual([compactedName(3, 3), versionName(2, 4)]);
+    expect((await session(4, 0x54, "3M")).head.chain).toEqual([compactedName(3, 3), versionName(4, 4)]);
     const fresh = path.join(local, "fresh-host", dir);
     const reader = await take(store, fresh, "reader", undefined, dir);
     expect(
       readdirSync(fresh)
         .filter((f) => f.endsWith(".qcow2"))
         .sort(),
-    ).toEqual([compactedName(3, 3), versionName(2, 4), path.basename(reader.disk)].sort());
+    ).toEqual([compactedName(3, 3), versionName(4, 4), path.basename(reader.disk)].sort());
     for (const [pattern, offset] of [
       [0x51, "0"],
       [0x52, "1M"],
@@ -208,5 +203,56 @@ describe("a profile's disk between two hosts and the file server", () => {
       [0x54, "3M"],
     ] as const)
       expect(await holds(reader.disk, pattern, offset, "64k")).toBe(true);
+  });
+
+  it("keeps the newest saves and the chains they need, deletes the rest, collects interrupted uploads, and measures what the profile uses", async () => {
+    const store = await connect();
+    const dir = `${profile}-retain`;
+    const host = path.join(local, "retaining-host", dir);
+    const onServer = (...p: string[]) => path.join(fileServerRoot(), dir, "versions", ...p);
+    const session = async (epoch: number) => {
+      const out = await take(store, host, `r-${epoch}`, epoch, dir);
+      await write(out.disk, 0x60 + epoch, `${epoch}M`, "1M");
+      const result = await checkIn(store, dir, out, { compactAfter: 3, retain: 2 });
+      await release(host, `r-${epoch}`, out);
+      return result;
+    };
+    for (const epoch of [1, 2, 3]) await session(epoch);
+    const fourth = await session(4); // the chain v1..v4 is merged into c4
+    expect(fourth.head.chain).toEqual([compactedName(4, 4)]);
+    // The two newest saves (v4, v3) stay restorable, so their chains stay: nothing goes yet.
+    const all = [4, 3, 2, 1].map((n) => versionName(n, n));
+    expect(fourth.tidied).toMatchObject({ removed: [], restorable: all, versions: 5 });
+    expect(await chainOnStore(store, dir, versionName(3, 3))).toEqual(all.slice(1).reverse());
+    // An upload cut before its publish leaves a temp file; the next check-in collects it.
+    await store.upload(path.join(host, compactedName(4, 4)), `${dir}/versions/${versionName(9, 9)}`);
+    expect(readdirSync(onServer(".tmp"))).toHaveLength(1);
+    const fifth = await session(5);
+    expect(fifth.head.chain).toEqual([compactedName(4, 4), versionName(5, 5)]);
+    expect(fifth.tidied).toMatchObject({ partials: 1, removed: [], restorable: [versionName(5, 5), ...all] });
+    expect(readdirSync(onServer(".tmp"))).toEqual([]);
+    const sixth = await session(6);
+    expect(sixth.tidied).toMatchObject({
+      removed: [...all].reverse(),
+      restorable: [versionName(6, 6), versionName(5, 5)],
+      versions: 3,
+    });
+    const left = readdirSync(onServer())
+      .filter((f) => f.endsWith(".qcow2"))
+      .sort();
+    expect(left).toEqual([compactedName(4, 4), versionName(5, 5), versionName(6, 6)]);
+    const bytes = left.reduce((sum, f) => sum + statSync(onServer(f)).size, 0);
+    expect(sixth.tidied).toMatchObject({ storeBytes: bytes });
+    expect(await chainOnStore(store, dir, versionName(5, 5))).toEqual([
+      compactedName(4, 4),
+      versionName(5, 5),
+    ]);
+    expect(await chainOnStore(store, dir, versionName(3, 3))).toBeUndefined(); // deleted
+    // Every save wrote 1 MiB of its own: the profile holds six.
+    expect(sixth.usedBytes).toBe(6 * 1024 ** 2);
+    // The head still opens whole on a fresh host.
+    const reader = await take(store, path.join(local, "retain-reader", dir), "reader", undefined, dir);
+    for (const epoch of [1, 2, 3, 4, 5, 6])
+      expect(await holds(reader.disk, 0x60 + epoch, `${epoch}M`, "1M")).toBe(true);
   });
 });

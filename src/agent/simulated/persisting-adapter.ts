@@ -68,6 +68,10 @@ export class PersistingAdapter implements HypervisorAdapter {
     return this.changing(this.inner.detachDisk(id, serial));
   }
 
+  freezeDisk(id: DesktopIdentity, serial: string, next: string): Promise<boolean> {
+    return this.changing(this.inner.freezeDisk(id, serial, next));
+  }
+
   notify(id: DesktopIdentity, message: string): Promise<boolean> {
     return this.changing(this.inner.notify(id, message));
   }

@@ -2,7 +2,7 @@
 // the agent serving its host; bound to at most one DesktopSession for its whole life.
 import { Plurals } from "../constants.js";
 import type { KindDefinition, Schema, ValidationRule } from "./openapi.js";
-import { dateTime, hypervisorType, integer, objectName, quantity, text } from "./primitives.js";
+import { dateTime, duration, hypervisorType, integer, objectName, quantity, text } from "./primitives.js";
 import {
   conditions,
   desktopImage,
@@ -80,6 +80,8 @@ const profile: Schema = tsNamed("ProfileAssignment", {
       2,
       1000,
     ),
+    retention: integer("How many of the newest saved versions the store keeps, from the pool.", 1, 1000),
+    writeBackInterval: duration("Write the profile back this often during the session, from the pool."),
   },
   "x-kubernetes-validations": [
     {
@@ -172,6 +174,10 @@ const status: Schema = tsNamed("DesktopStatus", {
         },
         lastAttemptTime: dateTime(
           "When the present step last failed; the next attempt waits a backoff from it.",
+        ),
+        lastWriteBackTime: dateTime(
+          "When the profile was last written back during the session (its attach, before the first); the " +
+            "next write-back is due one spec.profile.writeBackInterval after it.",
         ),
       },
     }),

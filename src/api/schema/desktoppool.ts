@@ -88,6 +88,20 @@ const profile: Schema = tsNamed("ProfilePolicy", {
       1000,
       { default: 16 },
     ),
+    retention: integer(
+      "How many of a profile's newest saved versions the store keeps for an admin to restore " +
+        "(spec.restore on the DesktopProfile), each with the chain it needs; older versions are deleted at " +
+        "logoff, never one a lock holder's chain still needs. 1 to 1000.",
+      1,
+      1000,
+      { default: 10 },
+    ),
+    writeBackInterval: duration(
+      "Write-back while the session runs, e.g. 15m: every interval the agent freezes the profile disk " +
+        "(the VM goes on over a fresh overlay) and publishes what the user wrote so far as a version, so a " +
+        "host that dies loses at most one interval of the user's work. At least 10s. Omitted: off (the " +
+        "profile is saved at logoff only).",
+    ),
     concurrentSession: tsNamed(
       "ConcurrentSessionPolicy",
       {
@@ -107,6 +121,11 @@ const profile: Schema = tsNamed("ProfilePolicy", {
       rule: "!isQuantity(string(self.quota)) || quantity(string(self.quota)).compareTo(quantity('2Ti')) <= 0",
       message: "spec.profile.quota must be at most 2Ti",
       fieldPath: ".quota",
+    },
+    {
+      rule: "!has(self.writeBackInterval) || duration(self.writeBackInterval) >= duration('10s')",
+      message: "spec.profile.writeBackInterval must be at least 10s (omit it to save at logoff only)",
+      fieldPath: ".writeBackInterval",
     },
   ],
 });

@@ -66,7 +66,7 @@ const spec: Schema = tsNamed("DesktopProfileSpec", {
       required: ["version"],
       properties: {
         version: text(
-          "The version to make head, e.g. v000003-e7.qcow2 (c... names a compacted base; see the profile's Events and status).",
+          "The version to make head, e.g. v000003-e7.qcow2: one of status.restorable (c... names a compacted base).",
           64,
           {
             pattern: "^[vc][0-9]{6}-e[0-9]+\\.qcow2$",
@@ -122,16 +122,30 @@ const status: Schema = tsNamed("DesktopProfileStatus", {
     ),
     head: text("The newest version published on the store; empty before the first logoff.", 253),
     versions: {
-      description: "How many versions the store holds (the head's chain).",
+      description:
+        "How many versions the store holds (the pool's spec.profile.retention and the chains they need).",
       type: "integer",
       format: "int32",
       minimum: 0,
     },
+    restorable: {
+      description:
+        "The saved versions spec.restore may name, newest first (at most the newest 100 are listed).",
+      type: "array",
+      maxItems: 100,
+      items: text("A version's file name on the store.", 253),
+    },
     size: text("Bytes the versions take on the store, as a quantity such as 120Mi.", 64),
+    used: text(
+      "Bytes of data the profile holds (its head), as a quantity such as 90Mi: what it uses of its quota.",
+      64,
+    ),
+    quota: text("The profile disk's size when it was last saved (the pool's spec.profile.quota).", 64),
     lastSyncTime: dateTime("When the last sync finished."),
     lastSyncDuration: duration("How long the last sync took, e.g. 2.5s."),
     conditions: conditions(
-      "Conditions of the profile, such as Synced: whether the last version reached the store.",
+      "Conditions of the profile: Synced (whether the last version reached the store) and AtQuota " +
+        "(whether the profile holds 95% of its quota or more: the user's writes are about to fail).",
     ),
   },
 });
@@ -169,6 +183,8 @@ export const desktopProfile: KindDefinition = {
       jsonPath: ".status.versions",
       description: "Versions on the store.",
     },
+    { name: "Used", type: "string", jsonPath: ".status.used", description: "Data the profile holds." },
+    { name: "Quota", type: "string", jsonPath: ".status.quota", description: "Its quota.", priority: 1 },
     { name: "Size", type: "string", jsonPath: ".status.size", description: "Bytes on the store." },
     {
       name: "Last-Sync",

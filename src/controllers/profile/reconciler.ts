@@ -8,6 +8,7 @@ import { Finalizers } from "../../api/index.js";
 import type { DesktopProfile } from "../../api/types.generated.js";
 import { ProfileFence } from "../../profiles/fence.js";
 import type { SftpStore } from "../../profiles/sftp-store.js";
+import { chainOnStore } from "../../profiles/versions.js";
 import { profileStoreDir, withStore } from "../../profiles/store-config.js";
 import type { Cached, ReconcileContext, Reconciler, Request, Result } from "../../runtime/index.js";
 import { done, keyOf, NotFoundError, requeueAfter } from "../../runtime/index.js";
@@ -99,9 +100,12 @@ export class ProfileReconciler implements Reconciler {
       { op: "replace", path: "/spec/epoch", value: epoch },
     ]);
     const outcome = await this.onStore(profile, "RestoreFailed", async (store) => {
-      const fence = new ProfileFence(store, profileStoreDir(namespace, profile.metadata.name));
+      const dir = profileStoreDir(namespace, profile.metadata.name);
+      const fence = new ProfileFence(store, dir);
       const head = await fence.claim(epoch);
-      const chain = restoredChain(head, version);
+      // A version in the head's chain, or any other the store keeps whole (one compacted away,
+      // or one a restore left behind): its own header names the chain it opens on.
+      const chain = restoredChain(head, version) ?? (await chainOnStore(store, dir, version));
       if (chain) await fence.publish(epoch, { chain });
       return { head, chain };
     });
@@ -109,7 +113,7 @@ export class ProfileReconciler implements Reconciler {
     if (outcome.chain) {
       await this.ctx.clients.profiles.mergePatch(
         bumped.metadata,
-        { status: { head: version, versions: outcome.chain.length } },
+        { status: { head: version } },
         { subresource: "status" },
       );
       this.ctx.events.event(
@@ -124,7 +128,7 @@ export class ProfileReconciler implements Reconciler {
         profile,
         "Warning",
         "RestoreRefused",
-        `${version} is not a version of this profile (its chain: ${outcome.head.chain.join(", ") || "empty"})`,
+        `${version} is not a version the store keeps whole for this profile (status.restorable lists those; head: ${was})`,
       );
     // Done: the request is cleared (a merge patch: clearing twice is no error).
     await this.ctx.clients.profiles.mergePatch(bumped.metadata, { spec: { restore: null } });

@@ -1,7 +1,15 @@
 // Who may write a user's profile (pure): the decision the session controller's profile phase
 // acts on. One session at a time holds a DesktopProfile's write lock, with a fencing epoch that
 // only grows; a second session of the same user gets the pool's concurrentSession policy.
-import type { ConcurrentSessionPolicy, DesktopProfile, ProfileLock } from "../../api/types.generated.js";
+import { HostNodeReasons } from "../../api/index.js";
+import type {
+  ConcurrentSessionPolicy,
+  Desktop,
+  DesktopProfile,
+  HostNode,
+  ProfileLock,
+} from "../../api/types.generated.js";
+import type { Cached } from "../../runtime/index.js";
 
 export interface LockRequest {
   /** The user's profile as the API server has it now (read live), or undefined if none yet. */
@@ -57,4 +65,37 @@ export function decideLock(req: LockRequest): LockDecision {
 /** Whether `session` holds `profile`'s lock, so its logoff releases it. */
 export function holdsLock(profile: Pick<DesktopProfile, "spec"> | undefined, sessionUID: string): boolean {
   return profile?.spec.lock?.sessionUID === sessionUID;
+}
+
+export type LogoffLock =
+  /** The desktop is gone, so its last version is published (or was never written): release. */
+  | { readonly kind: "release" }
+  /** The desktop's agent is still saving the profile: keep the lock. */
+  | { readonly kind: "wait" }
+  /**
+   * The desktop's host stopped its heartbeats for longer than the grace period (the host
+   * controller says so on its Ready condition): the lock is lost.
+   * The next writer's epoch fences that host out at the store, so a save it makes when it comes
+   * back is refused (a save it makes before anyone else takes the profile is still the newest).
+   */
+  | { readonly kind: "lose"; readonly message: string };
+
+/**
+ * What an ending ReadWrite session does with its lock, given its desktop (undefined: gone) and
+ * the desktop's host as the host controller reports it.
+ */
+export function logoffLock(
+  desktop: Pick<Cached<Desktop>, "spec"> | undefined,
+  host: Pick<Cached<HostNode>, "status"> | undefined,
+): LogoffLock {
+  if (!desktop) return { kind: "release" };
+  const ready = host?.status?.conditions?.find((c) => c.type === "Ready");
+  if (ready && ready.status !== "True" && ready.reason === HostNodeReasons.HeartbeatExpired)
+    return {
+      kind: "lose",
+      message:
+        `the write lock is lost: ${ready.message}. What the session wrote since its logon stays on ` +
+        `host ${desktop.spec.hostRef ?? "?"}; once another session takes the profile, a save from that host is refused`,
+    };
+  return { kind: "wait" };
 }

@@ -113,10 +113,14 @@ export async function acquireProfile(
 }
 
 /**
- * Releases the lock `session` holds, if it holds one. Called once the session's desktop is gone:
- * with the data path (issue 21, milestone 3) that is once its last version is published.
+ * Releases the lock `session` holds, if it holds one. Called once the session's desktop is gone
+ * (its last version is published), or with `lost` (why) once its host stopped heartbeating.
  */
-export async function releaseProfile(ctx: ControllerContext, session: Cached<DesktopSession>): Promise<void> {
+export async function releaseProfile(
+  ctx: ControllerContext,
+  session: Cached<DesktopSession>,
+  lost?: string,
+): Promise<void> {
   const ref = session.status?.profile;
   if (ref?.mode !== "ReadWrite") return;
   const namespace = session.metadata.namespace as string;
@@ -127,7 +131,14 @@ export async function releaseProfile(ctx: ControllerContext, session: Cached<Des
     { op: "remove", path: "/spec/lock" },
   ]);
   await setState(ctx, released, "Idle");
-  ctx.events.event(released, "Normal", "Released", `write lock released by session ${session.metadata.name}`);
+  if (lost) ctx.events.event(released, "Warning", "LockLost", `session ${session.metadata.name}: ${lost}`);
+  else
+    ctx.events.event(
+      released,
+      "Normal",
+      "Released",
+      `write lock released by session ${session.metadata.name}`,
+    );
 }
 
 async function setState(ctx: ControllerContext, profile: DesktopProfile, state: ProfileState): Promise<void> {

@@ -33,6 +33,7 @@ import { imageHash } from "../pool/plan.js";
 import { drainStarted } from "../drain/budget.js";
 import { drainVerdict, earliest } from "../drain/session.js";
 import { isStale } from "../shared/stale.js";
+import { logoffLock } from "./profile-lock.js";
 import { acquireProfile, releaseProfile } from "./profile-phase.js";
 import { checkTimeouts } from "./timeouts.js";
 
@@ -356,7 +357,8 @@ export class SessionReconciler implements Reconciler {
    * The one logoff path, whatever ended the session (the user, a timeout, a drain's deadline,
    * a refused profile): the desktop is deleted, and a profile write lock this session holds is
    * released once the desktop is gone (its agent syncs the profile back before it lets the
-   * desktop go, with issue 21's data path). Resolves whether everything is wrapped up; the
+   * desktop go, with issue 21's data path), or lost once the desktop's host stopped heartbeating
+   * (so a logoff on a dead host ends). Resolves whether everything is wrapped up; the
    * desktop's deletion event brings the next pass when it is not.
    */
   private async wrapUp(session: Cached<DesktopSession>, rc: ReconcileContext): Promise<boolean> {
@@ -366,14 +368,16 @@ export class SessionReconciler implements Reconciler {
       rc.log.info({ desktop: desktop.metadata.name }, "deleted the session's desktop");
     }
     if (session.status?.profile?.mode !== "ReadWrite") return true;
-    if (desktop) {
+    const host = desktop?.spec.hostRef ? this.ctx.informers.hosts.get(desktop.spec.hostRef) : undefined;
+    const lock = logoffLock(desktop, host);
+    if (lock.kind === "wait") {
       // Saving the profile failed: say so on the session while the agent retries.
-      const disk = desktop.status?.profile;
+      const disk = desktop?.status?.profile;
       if ((disk?.phase === "Failed" || disk?.phase === "Syncing") && disk.attempts && disk.message)
         await this.setStatus(session, {}, [[C.ProfileSynced, false, R.ProfileSyncFailed, disk.message]]);
       return false;
     }
-    await releaseProfile(this.ctx, session);
+    await releaseProfile(this.ctx, session, lock.kind === "lose" ? lock.message : undefined);
     return true;
   }
 
@@ -439,6 +443,10 @@ function profileAssignment(
     },
     quota: policy.quota,
     ...(policy.compactAfter !== undefined ? { compactAfter: policy.compactAfter } : {}),
+    ...(policy.retention !== undefined ? { retention: policy.retention } : {}),
+    ...(policy.writeBackInterval !== undefined && profile.mode === "ReadWrite"
+      ? { writeBackInterval: policy.writeBackInterval }
+      : {}),
   };
 }
 

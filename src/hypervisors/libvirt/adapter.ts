@@ -232,6 +232,24 @@ export class LibvirtAdapter implements HypervisorAdapter {
     });
   }
 
+  freezeDisk(id: DesktopIdentity, serial: string, next: string): Promise<boolean> {
+    return this.call(async () => {
+      validateIdentity(id);
+      validateDisk({ path: next, serial });
+      if (!Overlays.isSafeUid(id.uid)) return false;
+      const name = domainName(id.uid);
+      return this.storage.locks.with(id.uid, async () => {
+        const disks = (await this.virsh.disks(name)) ?? [];
+        const disk = disks.find((d) => d.serial === serial);
+        if (disk === undefined) return false;
+        if (disk.file === next) return true; // frozen before (a retry)
+        const others = disks.filter((d) => d !== disk).map((d) => d.target);
+        await this.virsh.snapshotDisk(name, disk.target, next, others);
+        return true;
+      });
+    });
+  }
+
   notify(id: DesktopIdentity, message: string): Promise<boolean> {
     return this.call(async () => {
       validateIdentity(id);

@@ -141,6 +141,26 @@ export class Virsh {
     await this.run(["detach-disk", name, target, "--live"]);
   }
 
+  /**
+   * A disk-only external snapshot of disk `target` onto `file`, an overlay made beforehand
+   * (--reuse-external: libvirt would otherwise make it with an absolute backing path, which a
+   * version published to the store must not carry); every other disk is left out. No metadata
+   * is kept: libvirt forgets the snapshot, and the domain simply runs on the new file.
+   */
+  async snapshotDisk(name: string, target: string, file: string, others: readonly string[]): Promise<void> {
+    await this.run([
+      "snapshot-create-as",
+      name,
+      "--disk-only",
+      "--no-metadata",
+      "--atomic",
+      "--reuse-external",
+      "--diskspec",
+      `${target},snapshot=external,driver=qcow2,file=${file.replaceAll(",", ",,")}`,
+      ...others.flatMap((t) => ["--diskspec", `${t},snapshot=no`]),
+    ]);
+  }
+
   /** Stops and (being transient) removes the domain; false when there was none. */
   async destroy(name: string): Promise<boolean> {
     try {

@@ -158,6 +158,16 @@ export class SimulatedAdapter implements HypervisorAdapter {
     return true;
   }
 
+  async freezeDisk(id: DesktopIdentity, serial: string, next: string): Promise<boolean> {
+    this.guard();
+    validateIdentity(id);
+    validateDisk({ path: next, serial });
+    const disks = this.ours(id)?.disks;
+    if (disks?.[serial] === undefined) return false;
+    disks[serial] = next;
+    return true;
+  }
+
   async notify(id: DesktopIdentity, message: string): Promise<boolean> {
     this.guard();
     validateIdentity(id);

@@ -1,7 +1,12 @@
 // Who may write a user's profile: one session at a time, a growing epoch, the pool's policy for
 // a second session, and a lock whose holder is gone taken over.
 import { describe, expect, it } from "@jest/globals";
-import { decideLock, holdsLock, type LockRequest } from "../../../src/controllers/session/profile-lock.js";
+import {
+  decideLock,
+  holdsLock,
+  logoffLock,
+  type LockRequest,
+} from "../../../src/controllers/session/profile-lock.js";
 import type { DesktopProfile, ProfileLock } from "../../../src/api/types.generated.js";
 
 const profile = (epoch: number, lock?: ProfileLock): Pick<DesktopProfile, "spec"> => ({
@@ -92,5 +97,38 @@ describe("holdsLock", () => {
     expect(holdsLock(profile(2, heldBy("a", "uid-a", 2)), "uid-b")).toBe(false);
     expect(holdsLock(profile(2), "uid-a")).toBe(false);
     expect(holdsLock(undefined, "uid-a")).toBe(false);
+  });
+});
+
+describe("logoffLock", () => {
+  const desktop = { spec: { hostRef: "host-a" } as never };
+  const host = (status: "True" | "False" | "Unknown", reason: string) => ({
+    status: {
+      conditions: [
+        {
+          type: "Ready",
+          status,
+          reason,
+          message: "agent stopped posting heartbeats",
+          lastTransitionTime: "2026-12-06T00:00:00Z",
+        },
+      ],
+    },
+  });
+
+  it("releases once the desktop is gone, and waits while its agent saves", () => {
+    expect(logoffLock(undefined, undefined)).toEqual({ kind: "release" });
+    expect(logoffLock(desktop, host("True", "AgentReady"))).toEqual({ kind: "wait" });
+    expect(logoffLock(desktop, undefined)).toEqual({ kind: "wait" });
+    // No Lease at all is more likely a misplaced Lease than a dead host: the save is waited for.
+    expect(logoffLock(desktop, host("Unknown", "AwaitingAgent"))).toEqual({ kind: "wait" });
+  });
+
+  it("loses the lock once the desktop's host stopped heartbeating past its grace", () => {
+    const lost = logoffLock(desktop, host("Unknown", "HeartbeatExpired"));
+    expect(lost.kind).toBe("lose");
+    expect(lost.kind === "lose" && lost.message).toMatch(
+      /lost: agent stopped posting heartbeats.*stays on host host-a.*refused/,
+    );
   });
 });

@@ -17,6 +17,10 @@ export interface ContractHarness {
   tick(): Promise<void>;
   /** A small qcow2 file on the host that a VM can have hot-plugged (attachDisk). */
   scratchDisk(): Promise<string>;
+  /** A qcow2 overlay over `disk`, by its relative name, beside it (for freezeDisk). */
+  overlayOf(disk: string): Promise<string>;
+  /** Checks, on a real host, what a freeze left: `next` still backed by `disk` by its relative name. */
+  afterFreeze?(disk: string, next: string): Promise<void>;
   /** Put a VM on the host that griddesk did not make. */
   addForeignVm?(name: string): Promise<void>;
   /** How many image fetches the host has started. */

@@ -116,6 +116,23 @@ export function describeAdapterContract(
       expect(await k.h.adapter.detachDisk(s.id, disk.serial)).toBe(true);
     });
 
+    it("freezes a hot-plugged disk onto an overlay the VM then runs on, once", async () => {
+      const s = k.spec("freeze");
+      await k.h.adapter.create(s);
+      expect((await k.settled(s.id))?.state).toBe("running");
+      const disk = { path: await k.h.scratchDisk(), serial: "gd-contract" };
+      await k.h.adapter.attachDisk(s.id, disk);
+      const next = await k.h.overlayOf(disk.path);
+      expect(await k.h.adapter.freezeDisk(s.id, disk.serial, next)).toBe(true);
+      expect(await k.h.adapter.freezeDisk(s.id, disk.serial, next)).toBe(true); // a retry: no-op
+      expect(await k.h.adapter.detachDisk(s.id, disk.serial)).toBe(true);
+      expect(await k.h.adapter.freezeDisk(s.id, disk.serial, next)).toBe(false); // no such disk now
+      await expect(k.h.adapter.freezeDisk(s.id, disk.serial, "relative.qcow2")).rejects.toMatchObject({
+        reason: "InvalidSpec",
+      });
+      await k.h.afterFreeze?.(disk.path, next);
+    });
+
     it("attaches to no VM that is not there, and refuses a malformed disk", async () => {
       const nobody = { namespace: "contract", name: "nobody", uid: randomUUID() };
       const disk = { path: await k.h.scratchDisk(), serial: "gd-contract" };

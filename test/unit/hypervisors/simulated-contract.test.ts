@@ -28,6 +28,7 @@ describeAdapterContract("simulated", async () => {
     image: { source: "file:///srv/images/contract.qcow2", sha256: "ab".repeat(32), format: "qcow2" },
     tick: () => clock.advance(500),
     scratchDisk: async () => "/var/lib/griddesk/profiles/contract.qcow2", // never opened by a simulated host
+    overlayOf: async (disk) => `${disk}.next.qcow2`,
     addForeignVm: async (name) => state.addForeignVm(name),
     pullCount: () => state.pullsStarted,
     restart: async () => {
