@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH)
 
-.PHONY: help deps k8s-binaries helm-binary cluster-up cluster-down generate verify build test test-stress test-unit test-integration run clean bench bench-storm bench-steady bench-scale bench-drain bench-libvirt
+.PHONY: help deps k8s-binaries helm-binary cluster-up cluster-down generate verify build test test-stress test-unit test-integration torture-profiles run clean bench bench-storm bench-steady bench-scale bench-drain bench-libvirt bench-profiles
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ test-integration: deps ## integration tests only, on a real control plane and li
 test-stress: deps ## integration tests with all cores but one kept busy (FILTER=jest path filter, e.g. FILTER=drain-)
 	@hack/test-stress.sh $(FILTER)
 
+torture-profiles: deps ## profile torture: 50 logon/logoff cycles on two libvirt hosts, 20 SIGKILLs during sync, one cut upload (GRIDDESK_TORTURE_SEED replays)
+	GRIDDESK_TORTURE_CYCLES=$${GRIDDESK_TORTURE_CYCLES:-50} GRIDDESK_TORTURE_KILLS=$${GRIDDESK_TORTURE_KILLS:-20} hack/test-integration.sh profile-torture
+
 run: deps build ## local control plane + CRDs + examples + controller and agent
 	@hack/run.sh
 
@@ -65,6 +68,9 @@ bench-drain: deps ## benchmark: the timeline of a deadline drain of 20 sessions
 
 bench-libvirt: deps ## benchmark: Desktop created → Available on libvirt vs the same qemu-img + virsh by hand (root)
 	hack/libvirt-up.sh && npm run bench:libvirt
+
+bench-profiles: deps ## benchmark: profile sync of 1/10/100 MiB changes on a 1 GiB profile vs a full copy; what a profile adds to a logon vs the raw transfer
+	npm run bench:profiles
 
 bench: bench-storm bench-steady bench-scale ## the three fleet benchmarks
 

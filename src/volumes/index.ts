@@ -14,5 +14,6 @@ export {
   diskInfo,
   flattenImage,
   type DiskInfo,
+  type QcowOptions,
 } from "./qemu-img.js";
 export { backingFileName, Qcow2HeaderError, QCOW2_HEADER_BYTES } from "./qcow2-header.js";
