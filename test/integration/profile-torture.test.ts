@@ -2,7 +2,8 @@
 // libvirt hosts (a pool pinned to each, both on one store), and writes in every session. During
 // the logoff's sync the host's agent or the controller is SIGKILLed at a random point (KILLS
 // times) and started again, and once the file server's connections are cut mid-upload.
-// Afterwards: every version on the store passes `qemu-img check`; the head's chain opens; the
+// Checked: every version passes `qemu-img check` right after the sync that published it (the
+// pool's retention deletes old ones later) and again at the end; the head's chain opens; the
 // guest's logon counter equals the number of syncs that completed (as the ProfileSynced Events
 // and the head report them); and a watch on the profile kept for the whole run never saw the
 // write lock pass from one session to another without being released in between, nor an epoch
@@ -11,10 +12,11 @@
 // `make test` runs a short version (5 cycles, 3 kills); `make torture-profiles` the full one
 // (GRIDDESK_TORTURE_CYCLES=50, GRIDDESK_TORTURE_KILLS=20). GRIDDESK_TORTURE_SEED replays a run.
 import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { mulberry32 } from "../../src/hypervisors/simulated/prng.js";
+import { headName } from "../../src/profiles/fence.js";
 import { profileName } from "../../src/profiles/naming.js";
 import { lineagePosition, parseVersionName } from "../../src/profiles/versions.js";
 import { runCommand } from "../../src/volumes/command.js";
@@ -67,6 +69,7 @@ let controller: GriddeskProcess | undefined;
 let watcher: ChildProcess | undefined;
 const lockLines: string[] = [];
 const user = "torture@example.com";
+const MiB = 1024 * 1024;
 const env = (name: string): string => process.env[name] as string;
 const store = () => ({
   address: `sftp://${env("GRIDDESK_SFTP_HOST")}:${env("GRIDDESK_SFTP_PORT")}`,
@@ -201,15 +204,22 @@ async function logon(session: string, host: Host, expected: number) {
     30_000,
     300,
   ).catch(() => readProfile(socket));
-  return { socket, desktop: desktop.metadata.name, profile: counted };
+  return {
+    socket,
+    desktop: desktop.metadata.name,
+    profile: counted,
+    epoch: ready.status?.profile?.epoch ?? 0,
+  };
 }
 
 interface Kill {
   cycle: number;
   target: string;
+  /** What the kill waited for: the desktop saying Syncing, or the upload seen on the store. */
+  trigger: string;
   delayMs: number;
-  /** The desktop's profile phase when the kill landed. */
-  phase: string;
+  /** Whether the sync was not yet complete (no head of the session's epoch on the store). */
+  during: boolean;
 }
 
 describe(`the profile torture run (${CYCLES} cycles, ${KILLS} kills)`, () => {
@@ -223,6 +233,7 @@ describe(`the profile torture run (${CYCLES} cycles, ${KILLS} kills)`, () => {
     const cutAt = order[KILLS] ?? -1;
     const kills: Kill[] = [];
     const syncMs: number[] = [];
+    let checked = 0;
     const started = Date.now();
 
     for (let cycle = 0; cycle < CYCLES; cycle++) {
@@ -230,7 +241,7 @@ describe(`the profile torture run (${CYCLES} cycles, ${KILLS} kills)`, () => {
       const session = `t-${cycle}`;
       const on = await logon(session, host, cycle + 1);
       expect(on.profile?.logons).toBe(cycle + 1); // every earlier sync completed
-      const fill = cycle === cutAt ? 96 : 4 + Math.floor(rnd() * 12);
+      const fill = cycle === cutAt ? 96 : 24 + Math.floor(rnd() * 32); // MiB: a sync of a second or so
       expect(
         await guestCommand(
           on.socket,
@@ -251,21 +262,24 @@ describe(`the profile torture run (${CYCLES} cycles, ${KILLS} kills)`, () => {
       const logoffAt = Date.now();
       await c.sessions.delete({ namespace: ns, name: session });
       if (killAt.has(cycle)) {
-        // Into the sync (its upload, read-back, publish or head swap), then a SIGKILL.
-        await eventually(
-          `${session}'s sync started`,
-          async () =>
-            ["Syncing", "Failed"].includes(
-              (await c.desktops.tryGet({ namespace: ns, name: on.desktop }))?.status?.profile?.phase ?? "",
-            ) || !(await c.desktops.tryGet({ namespace: ns, name: on.desktop })),
-          60_000,
-          10,
-        ).catch(fail);
-        const delayMs = Math.floor(rnd() * 600);
+        // Into the sync, then a SIGKILL: a moment after the desktop says Syncing (the unplug,
+        // the check), or a moment after its upload is seen under way on the store.
+        const desktopSays = async () =>
+          (await c.desktops.tryGet({ namespace: ns, name: on.desktop }))?.status?.profile?.phase ?? "gone";
+        const midUpload = rnd() < 0.5;
+        if (midUpload) await uploadUnderWay(versionsDir, MiB, 30_000).catch(() => undefined);
+        else
+          await eventually(
+            `${session}'s sync started`,
+            async () => ["Syncing", "Failed", "gone"].includes(await desktopSays()),
+            60_000,
+            10,
+          ).catch(fail);
+        const delayMs = Math.floor(rnd() * (midUpload ? 150 : 300));
         await new Promise((r) => setTimeout(r, delayMs));
         const agentKill = rnd() < 0.6;
-        const phase =
-          (await c.desktops.tryGet({ namespace: ns, name: on.desktop }))?.status?.profile?.phase ?? "gone";
+        // The sync is done once this session's epoch has a head on the store (write-back is off).
+        const done = existsSync(path.join(fileServerRoot(), ns, name, "heads", headName(on.epoch)));
         if (agentKill) {
           await host.agent?.kill("SIGKILL");
           host.agent = startAgent(host);
@@ -273,7 +287,13 @@ describe(`the profile torture run (${CYCLES} cycles, ${KILLS} kills)`, () => {
           await controller?.kill("SIGKILL");
           controller = startController();
         }
-        kills.push({ cycle, target: agentKill ? "agent" : "controller", delayMs, phase });
+        kills.push({
+          cycle,
+          target: agentKill ? "agent" : "controller",
+          trigger: midUpload ? "upload" : "syncing",
+          delayMs,
+          during: !done,
+        });
       }
       if (cycle === cutAt) {
         await uploadUnderWay(versionsDir, 4 * 1024 * 1024, 120_000).catch(fail);
@@ -286,6 +306,12 @@ describe(`the profile torture run (${CYCLES} cycles, ${KILLS} kills)`, () => {
         200,
       ).catch(fail);
       syncMs.push(Date.now() - logoffAt);
+      // What this session published (its version, and a compacted base if one was made) is
+      // checked now: retention may delete it later in the run.
+      const mine = readdirSync(versionsDir).filter((f) => parseVersionName(f)?.epoch === on.epoch);
+      expect(mine.length).toBeGreaterThanOrEqual(1);
+      for (const f of mine) await runCommand("qemu-img", ["check", "-q", path.join(versionsDir, f)]);
+      checked += mine.length;
     }
 
     // One more logon reads what the last one saved.
@@ -356,22 +382,26 @@ describe(`the profile torture run (${CYCLES} cycles, ${KILLS} kills)`, () => {
     expect(acquired).toBe(CYCLES + 1);
 
     const table = await mustKubectl(["get", "desktopprofiles", "-n", ns]);
-    const duringSync = kills.filter((k) => k.phase === "Syncing").length;
+    const duringSync = kills.filter((k) => k.during).length;
     const sorted = [...syncMs].sort((a, b) => a - b);
     // The figures for BENCHMARKS.md.
     console.log(
       [
         `profile torture: seed ${SEED}, ${CYCLES} cycles in ${Math.round((Date.now() - started) / 1000)} s`,
         `kills: ${kills.length} (${kills.filter((k) => k.target === "agent").length} agent, ` +
-          `${kills.filter((k) => k.target === "controller").length} controller; ${duringSync} while the desktop said Syncing)`,
+          `${kills.filter((k) => k.target === "controller").length} controller; ${duringSync} before the sync completed)`,
         `file server cut mid-upload in cycle ${cutAt}`,
         `logoff to session gone: median ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted[sorted.length - 1]} ms`,
-        `versions on the store: ${files.length} (all pass qemu-img check); head ${head}, chain of ${chain.length}`,
+        `versions published and checked (qemu-img check) right after their sync: ${checked}; on the store at the end: ${files.length} (all pass again); head ${head}, chain of ${chain.length}`,
         `lock history: ${history.length} watch events, ${acquired} acquisitions, never two holders`,
-        `kill points: ${kills.map((k) => `${k.cycle}:${k.target}@${k.delayMs}ms/${k.phase}`).join(" ")}`,
+        `kill points (cycle:target@trigger+delay, * = sync not yet complete): ${kills
+          .map((k) => `${k.cycle}:${k.target}@${k.trigger}+${k.delayMs}ms${k.during ? "*" : ""}`)
+          .join(" ")}`,
         table,
       ].join("\n"),
     );
     expect(kills.length).toBe(KILLS);
+    // Most kills land inside the sync (one that came a moment too late still counts as a kill).
+    expect(duringSync).toBeGreaterThanOrEqual(Math.ceil(KILLS * 0.8));
   });
 });
