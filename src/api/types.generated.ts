@@ -144,7 +144,7 @@ export interface HostHypervisor {
  */
 export interface LibvirtHypervisor {
   /**
-   * The libvirt connection URI the agent uses on this host.
+   * The libvirt connection URI the agent uses on this host: the host's own libvirtd, qemu:///system (the default) or qemu:///session. Any other (a remote transport such as qemu+ssh://, or qemu+ext://, which runs a command on the host) is refused here; an admin who wants one runs the agent with --libvirt-uri.
    *
    * @default "qemu:///system"
    */

@@ -8,7 +8,7 @@ import type { ImageRef, ImageStatus } from "../hypervisors/adapter.js";
 import type { Clock } from "../hypervisors/clock.js";
 import { AdapterError, toAdapterError } from "../hypervisors/errors.js";
 import { chooseEvictions } from "./eviction.js";
-import { fetchTo } from "./fetch.js";
+import { fetchTo, type FetchLimits } from "./fetch.js";
 import { ImageStore, type CachedImage } from "./image-store.js";
 import { diskInfo } from "./qemu-img.js";
 
@@ -21,6 +21,8 @@ export interface ImageCacheOptions {
   readonly retryAfterMs: number;
   /** The sha256s that overlays (or VMs being made) use: never evicted. */
   readonly inUse: () => Promise<ReadonlySet<string>>;
+  /** Size and stall bounds of each fetch (default: DEFAULT_FETCH_LIMITS). */
+  readonly fetchLimits?: FetchLimits;
 }
 
 interface Pull {
@@ -123,11 +125,13 @@ export class ImageCache {
     await this.evictIfNeeded();
     const tmp = await this.store.tempFile(ref.sha256);
     try {
-      const got = await fetchTo(ref.source, tmp);
+      const got = await fetchTo(ref.source, tmp, undefined, this.o.fetchLimits);
       if (got.sha256 !== ref.sha256) {
         throw new AdapterError(
           "ImageChecksumMismatch",
-          `${ref.source} has sha256 ${got.sha256}, the image names ${ref.sha256}`,
+          // Never the digest of what was read: that would tell a pool author about a file
+          // (any file the agent can read) they may not see.
+          `${ref.source} does not match the sha256 the image names (${ref.sha256}); nothing of it was kept`,
         );
       }
       const info = await diskInfo(tmp);

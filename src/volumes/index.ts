@@ -2,7 +2,14 @@
 export { BootFiles } from "./boot-files.js";
 export { CommandError, runCommand, type CommandOptions } from "./command.js";
 export { chooseEvictions, type EvictionCandidate } from "./eviction.js";
-export { fetchTo, locate, type Fetched, type SourceLocation } from "./fetch.js";
+export {
+  DEFAULT_FETCH_LIMITS,
+  fetchTo,
+  locate,
+  type Fetched,
+  type FetchLimits,
+  type SourceLocation,
+} from "./fetch.js";
 export { ImageCache, type ImageCacheOptions, type ImageListener } from "./image-cache.js";
 export { ImageStore, type CachedImage, type ImageMeta } from "./image-store.js";
 export { Overlays, type Backing } from "./overlays.js";

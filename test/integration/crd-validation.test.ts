@@ -339,6 +339,26 @@ const invalidOnCreate: InvalidCase[] = [
     errors: ["spec.hypervisor: Required value"],
   },
   {
+    name: "libvirt host reached over ssh",
+    manifest: () =>
+      tweak(
+        host("uri-ssh"),
+        (o) =>
+          (o.spec.hypervisor = { type: "libvirt", libvirt: { uri: "qemu+ssh://root@elsewhere/system" } }),
+      ),
+    errors: ["spec.hypervisor.libvirt.uri must be qemu:///system or qemu:///session"],
+  },
+  {
+    name: "libvirt host whose URI runs a command",
+    manifest: () =>
+      tweak(
+        host("uri-ext"),
+        (o) =>
+          (o.spec.hypervisor = { type: "libvirt", libvirt: { uri: "qemu+ext:///system?command=/bin/sh" } }),
+      ),
+    errors: ["spec.hypervisor.libvirt.uri must be qemu:///system or qemu:///session"],
+  },
+  {
     name: "host with an unknown hypervisor type",
     manifest: () => tweak(host("vmware"), (o) => (o.spec.hypervisor = { type: "vmware" })),
     errors: ['spec.hypervisor.type: Unsupported value: "vmware"', '"libvirt"'],

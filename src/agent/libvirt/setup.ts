@@ -29,7 +29,12 @@ export function libvirtAgentSetup(opts: LibvirtAgentOptions): LibvirtAgentSetup 
   if (opts.hosts.length === 0) throw new Error("a libvirt agent needs --host-name (or --hosts)");
   const registry = new AdapterRegistry().register(
     "libvirt",
-    libvirtAdapterFactory({ clock: opts.clock ?? systemClock }),
+    // The agent's own --libvirt-uri is the admin's choice, so it may name any connection; a
+    // HostNode's spec may name only the host's own libvirtd (the CRD and the config say so).
+    libvirtAdapterFactory({
+      clock: opts.clock ?? systemClock,
+      ...(opts.uri !== undefined ? { allowedUris: [opts.uri] } : {}),
+    }),
   );
   const shared: Record<string, unknown> = {};
   if (opts.uri !== undefined) shared.uri = opts.uri; // the flag wins over the HostNode's spec

@@ -41,11 +41,24 @@ const hypervisor: Schema = tsNamed("HostHypervisor", {
       description: "Settings for a QEMU/KVM host managed through libvirt (type: libvirt).",
       type: "object",
       properties: {
-        uri: text("The libvirt connection URI the agent uses on this host.", 1024, {
-          minLength: 1,
-          default: "qemu:///system",
-        }),
+        uri: text(
+          "The libvirt connection URI the agent uses on this host: the host's own libvirtd, qemu:///system " +
+            "(the default) or qemu:///session. Any other (a remote transport such as qemu+ssh://, or " +
+            "qemu+ext://, which runs a command on the host) is refused here; an admin who wants one runs the " +
+            "agent with --libvirt-uri.",
+          1024,
+          { minLength: 1, default: "qemu:///system" },
+        ),
       },
+      "x-kubernetes-validations": [
+        {
+          rule: "!has(self.uri) || self.uri in ['qemu:///system', 'qemu:///session']",
+          message:
+            "spec.hypervisor.libvirt.uri must be qemu:///system or qemu:///session (the host's own libvirtd); " +
+            "another URI is an admin's choice, made with the agent's --libvirt-uri flag",
+          fieldPath: ".uri",
+        },
+      ],
     }),
     kubevirt: tsNamed("KubevirtHypervisor", {
       description:

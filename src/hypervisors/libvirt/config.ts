@@ -68,9 +68,18 @@ function oneOf<T extends string>(
   return value as T;
 }
 
+/** The host's own libvirtd: the only connections a HostNode's spec may name. */
+export const LOCAL_LIBVIRT_URIS = ["qemu:///system", "qemu:///session"] as const;
+
+/**
+ * `allowedUris`: connections beyond the local ones that the agent's admin allowed (the agent's
+ * own --libvirt-uri). Anything else (qemu+ssh:// dials out; qemu+ext:// runs a command on the
+ * host) is refused before it is ever dialled.
+ */
 export function parseLibvirtConfig(
   hostName: string,
   settings: Readonly<Record<string, unknown>>,
+  allowedUris: readonly string[] = [],
 ): LibvirtHostConfig {
   const s = settings as Record<string, unknown>;
   const unknown = Object.keys(s).find((key) => !KNOWN.includes(key));
@@ -78,8 +87,15 @@ export function parseLibvirtConfig(
   const storagePath = str(s, "storagePath", `/var/lib/griddesk/${hostName}`);
   if (!path.isAbsolute(storagePath)) bad("storagePath", `must be an absolute path, got ${storagePath}`);
   const vncListen = str(s, "vncListen", "127.0.0.1", /^[0-9A-Za-z.:-]+$/);
+  const uri = str(s, "uri", "qemu:///system", /^[a-z0-9+]+:\/\/\S*$/);
+  if (!(LOCAL_LIBVIRT_URIS as readonly string[]).includes(uri) && !allowedUris.includes(uri))
+    bad(
+      "uri",
+      `${uri} is not the host's own libvirtd (${LOCAL_LIBVIRT_URIS.join(", ")}); ` +
+        "another URI is allowed only by the agent's own --libvirt-uri",
+    );
   return {
-    uri: str(s, "uri", "qemu:///system", /^[a-z0-9+]+:\/\/\S*$/),
+    uri,
     storagePath: path.resolve(storagePath),
     vncListen,
     endpointHost: str(s, "endpointHost", vncListen, /^[0-9A-Za-z.:-]+$/),

@@ -8,7 +8,13 @@ import { parseLibvirtConfig } from "./config.js";
 import { HostStorage } from "./storage.js";
 
 export { LibvirtAdapter, type LibvirtAdapterOptions } from "./adapter.js";
-export { DOMAIN_TYPES, parseLibvirtConfig, type DomainType, type LibvirtHostConfig } from "./config.js";
+export {
+  DOMAIN_TYPES,
+  LOCAL_LIBVIRT_URIS,
+  parseLibvirtConfig,
+  type DomainType,
+  type LibvirtHostConfig,
+} from "./config.js";
 export { domainName, domainXml, METADATA_NS, parseDomainOwner, type KernelBoot } from "./domain-xml.js";
 export { LIBVIRT_ADAPTER_VERSION } from "./probe.js";
 export { HostStorage } from "./storage.js";
@@ -18,13 +24,15 @@ export interface LibvirtFactoryOptions {
   readonly clock?: Clock;
   /** Storage directory → its shared state; defaults to a map owned by the factory. */
   readonly storages?: Map<string, HostStorage>;
+  /** libvirt URIs beyond the local ones that the agent's admin allowed (its --libvirt-uri). */
+  readonly allowedUris?: readonly string[];
 }
 
 export function libvirtAdapterFactory(options: LibvirtFactoryOptions = {}): AdapterFactory {
   const clock = options.clock ?? systemClock;
   const storages = options.storages ?? new Map<string, HostStorage>();
   return ({ hostName, settings }) => {
-    const config = parseLibvirtConfig(hostName, settings);
+    const config = parseLibvirtConfig(hostName, settings, options.allowedUris);
     let storage = storages.get(config.storagePath);
     if (storage === undefined) {
       storage = new HostStorage(config.storagePath, config, clock);

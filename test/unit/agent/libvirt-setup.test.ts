@@ -29,4 +29,17 @@ describe("libvirtAgentSetup", () => {
       storagePath: "/var/lib/griddesk/hv-1",
     });
   });
+
+  it("confines a HostNode's URI to the host's own libvirtd unless the agent's admin allowed another", () => {
+    for (const uri of ["qemu+ssh://root@elsewhere/system", "qemu+ext:///system?command=/bin/sh"])
+      expect(() => parseLibvirtConfig("hv-1", { uri })).toThrow(
+        expect.objectContaining({
+          reason: "InvalidHostConfig",
+          message: expect.stringContaining("spec.hypervisor.libvirt.uri"),
+        }),
+      );
+    expect(parseLibvirtConfig("hv-1", { uri: "qemu:///session" }).uri).toBe("qemu:///session");
+    const remote = "qemu+ssh://root@hv-1.example.org/system";
+    expect(parseLibvirtConfig("hv-1", { uri: remote }, [remote]).uri).toBe(remote);
+  });
 });

@@ -22,12 +22,21 @@ beforeAll(async () => {
   writeFileSync(source, body);
   server = createServer((req, res) => {
     if (req.url === "/golden.img") res.end(body);
-    else res.writeHead(404).end();
+    else if (req.url === "/stalls.img")
+      res.write(body.subarray(0, 1000)); // then nothing, ever
+    else if (req.url === "/endless.img") {
+      // No Content-Length: only counting what arrives can stop it.
+      const more = (): void => {
+        if (!res.destroyed) res.write(body, () => setImmediate(more));
+      };
+      more();
+    } else res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(() => {
+  server.closeAllConnections(); // keep-alive sockets of the fetches above, and the stalled one
   server.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -48,6 +57,26 @@ describe("fetchTo", () => {
       const err = await fetchTo(src, path.join(dir, "x")).catch((e: unknown) => e);
       expect(err).toMatchObject({ reason: "ImagePullFailed", retryable: true });
     }
+  });
+
+  it("refuses a source over the size limit, by its length or by what arrives, and keeps nothing of it", async () => {
+    const limits = { maxBytes: body.length - 1, stallTimeoutMs: 10_000 };
+    for (const src of [source, `${base}/golden.img`, `${base}/endless.img`]) {
+      const err = await fetchTo(src, path.join(dir, "big"), undefined, limits).catch((e: unknown) => e);
+      expect(err).toMatchObject({ reason: "ImagePullFailed", retryable: false });
+      expect((err as Error).message).toContain(`larger than the fetch limit of ${body.length - 1} bytes`);
+    }
+  });
+
+  it("fails a source that stops sending, at the stall timeout", async () => {
+    const started = Date.now();
+    const err = await fetchTo(`${base}/stalls.img`, path.join(dir, "stalled"), undefined, {
+      maxBytes: 1024 ** 3,
+      stallTimeoutMs: 300,
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: "ImagePullFailed", retryable: true });
+    expect((err as Error).message).toContain("nothing received for 300 ms");
+    expect(Date.now() - started).toBeLessThan(20_000); // it ended (jest's own timeout is the bound otherwise)
   });
 
   it("refuses a source that is not a path or URL with InvalidSpec", () => {
@@ -79,5 +108,9 @@ describe("ImageCache on a checksum mismatch", () => {
     ]);
     await expect(cache.ensure(ref)).rejects.toMatchObject({ reason: "ImageChecksumMismatch" });
     expect(cache.pullsStarted).toBe(1); // remembered for retryAfterMs, not fetched again
+    // It says which digest was expected, and nothing about what was read.
+    const failure = await cache.ensure(ref).catch((e: Error) => e.message);
+    expect(failure).toContain("0".repeat(64));
+    expect(failure).not.toContain(sha);
   });
 });
