@@ -172,8 +172,14 @@ export class DesktopReconciler implements Reconciler {
         `profile ${desktop.spec.profile.name} (${desktop.spec.profile.mode}) attached`,
       );
       // attempts and message are written out (not left out): a status is merge-patched, and an
-      // earlier failure's would otherwise stay.
-      return { phase: "Attached", ...(version ? { version } : {}), attempts: 0, message: "" };
+      // earlier failure's would otherwise stay. A write-back's interval starts at the attach.
+      return {
+        phase: "Attached",
+        ...(version ? { version } : {}),
+        attempts: 0,
+        message: "",
+        lastWriteBackTime: toKubeTime(new Date(this.deps.clock.now())),
+      };
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       ctx.log.warn({ err: why, profile: desktop.spec.profile.name }, "attaching the profile failed");
@@ -252,7 +258,6 @@ export class DesktopReconciler implements Reconciler {
     const due = writeBackIn(current, desktop.spec.profile?.writeBackInterval, now);
     if (due === undefined || due > 0 || !desktop.spec.sessionRef) return current;
     const at = toKubeTime(new Date(now));
-    if (!current.lastWriteBackTime) return { ...current, lastWriteBackTime: at }; // the interval starts at attach
     try {
       const { version } = await this.deps.profiles.writeBack(desktop, host);
       return { ...current, ...(version ? { version } : {}), lastWriteBackTime: at, message: "" };

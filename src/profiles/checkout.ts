@@ -26,7 +26,7 @@ import {
 import { ProfileFence, StaleEpochError, type Head } from "./fence.js";
 import { retentionPlan } from "./retention.js";
 import { StoreError, type SftpStore } from "./sftp-store.js";
-import { compactedName, lineagePosition, readBackings, VERSIONS, versionName } from "./versions.js";
+import { compactedName, lineagePosition, readVersions, VERSIONS, versionName } from "./versions.js";
 
 export type ProfileMode = "ReadWrite" | "ReadOnly";
 
@@ -303,7 +303,7 @@ export async function tidy(
   pinned: readonly (readonly string[])[],
   retain: number,
 ): Promise<Tidied> {
-  const backings = await readBackings(store, profileDir);
+  const { backings, sizes } = await readVersions(store, profileDir);
   const plan = retentionPlan(backings, retain, pinned);
   const newest = await new ProfileFence(store, profileDir).newestEpoch();
   if (newest !== epoch) throw new StaleEpochError(epoch, newest, "tidying the profile");
@@ -312,12 +312,11 @@ export async function tidy(
   let partials = 0;
   for (const dir of [VERSIONS, "epochs", "heads"])
     partials += (await store.collectPartials(path.posix.join(profileDir, dir), 0)).length;
-  const sizes = new Map((await store.list(versionsDir)).map((e) => [e.name, e.size]));
   return {
     removed: plan.remove,
     partials,
     versions: plan.keep.length,
-    storeBytes: plan.keep.reduce((sum, name) => sum + (sizes.get(name) ?? 0), 0),
+    storeBytes: plan.keep.reduce((sum, name) => sum + (sizes.get(name) ?? 0), 0), // versions never change size
     restorable: plan.restorable,
   };
 }

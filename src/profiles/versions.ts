@@ -68,19 +68,21 @@ export function chainOf(backings: Backings, name: string): string[] | undefined 
   return chain;
 }
 
-/** The backing of every version on the store (one header read each). */
-export async function readBackings(
+/** The versions on the store: each one's backing (one header read each) and size, from one listing. */
+export async function readVersions(
   store: SftpStore,
   profileDir: string,
-): Promise<Map<string, string | undefined>> {
+): Promise<{ backings: Map<string, string | undefined>; sizes: Map<string, number> }> {
   const dir = path.posix.join(profileDir, VERSIONS);
   const backings = new Map<string, string | undefined>();
+  const sizes = new Map<string, number>();
   for (const entry of await store.list(dir)) {
     if (entry.isDirectory || !parseVersionName(entry.name)) continue;
     const header = await store.readStart(path.posix.join(dir, entry.name), QCOW2_HEADER_BYTES);
     backings.set(entry.name, backingFileName(header));
+    sizes.set(entry.name, entry.size);
   }
-  return backings;
+  return { backings, sizes };
 }
 
 /** The chain that opens `name` as the store has it, or undefined when a link is missing. */
@@ -89,13 +91,5 @@ export async function chainOnStore(
   profileDir: string,
   name: string,
 ): Promise<string[] | undefined> {
-  const dir = path.posix.join(profileDir, VERSIONS);
-  const chain: string[] = [];
-  for (let at: string | undefined = name; at !== undefined;) {
-    if (!parseVersionName(at) || chain.includes(at)) return undefined;
-    if (!(await store.exists(path.posix.join(dir, at)))) return undefined;
-    chain.unshift(at);
-    at = backingFileName(await store.readStart(path.posix.join(dir, at), QCOW2_HEADER_BYTES));
-  }
-  return chain;
+  return chainOf((await readVersions(store, profileDir)).backings, name);
 }
