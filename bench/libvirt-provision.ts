@@ -49,7 +49,13 @@ const image = {
   source: `file://${imageDir}/golden.qcow2`,
   sha256: readFileSync(path.join(imageDir, "golden.qcow2.sha256"), "utf8").trim(),
   format: "qcow2" as const,
-  boot: { kernel: `${imageDir}/vmlinuz`, initrd: `${imageDir}/initrd.gz`, cmdline: "console=tty0 quiet" },
+  boot: {
+    kernel: `${imageDir}/vmlinuz`,
+    kernelSha256: readFileSync(path.join(imageDir, "vmlinuz.sha256"), "utf8").trim(),
+    initrd: `${imageDir}/initrd.gz`,
+    initrdSha256: readFileSync(path.join(imageDir, "initrd.gz.sha256"), "utf8").trim(),
+    cmdline: "console=tty0 quiet",
+  },
 };
 const up = await run(path.join(repo, "hack/cluster-up.sh"), [], { env: clusterEnv });
 const kubeconfig = /KUBECONFIG=(\S+)/.exec(up.stdout)?.[1] as string;
@@ -82,6 +88,8 @@ const procs = [
     ...agentFlags.split(" "),
     "--storage-path",
     storage,
+    "--allow-source-root",
+    imageDir,
     "--health-probe-bind-address",
     "0",
   ]),

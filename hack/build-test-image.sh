@@ -6,7 +6,7 @@
 #                    shows notices that arrive on ttyS0 (acknowledging each there), and keeps a
 #                    logon counter and a one-line file on a hot-plugged profile disk (below)
 #   golden.qcow2     a small system disk whose first bytes read "griddesk-golden-image"
-#   golden.qcow2.sha256
+#   *.sha256         the sha256 of each of the three, as a pool names them
 # Idempotent: parts already built by this version of the script are kept. Prints the directory.
 set -euo pipefail
 out=${GRIDDESK_TEST_IMAGE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/griddesk/test-image}
@@ -143,6 +143,6 @@ truncate -s 64M "$work/golden.raw"
 printf 'griddesk-golden-image' | dd of="$work/golden.raw" conv=notrunc status=none
 qemu-img convert -f raw -O qcow2 "$work/golden.raw" "$out/golden.qcow2.new"
 mv "$out/golden.qcow2.new" "$out/golden.qcow2"
-sha256sum "$out/golden.qcow2" | cut -d' ' -f1 >"$out/golden.qcow2.sha256"
+for f in golden.qcow2 vmlinuz initrd.gz; do sha256sum "$out/$f" | cut -d' ' -f1 >"$out/$f.sha256"; done
 echo "$stamp" >"$out/.stamp"
 echo "$out"

@@ -31,7 +31,9 @@ trap cleanup EXIT INT TERM
 echo "==> starting the controller and a simulated agent (logs in $state)"
 "${gd[@]}" controller --metrics-bind-address 127.0.0.1:8080 >"$state/controller.log" 2>&1 &
 pids+=($!)
+# The sources an admin allows on these hosts: the examples' image directory and image server.
 "${gd[@]}" agent --adapter simulated --name sim-agent --hosts sim-small,sim-medium,sim-large \
+  --allow-source-root /srv/images --allow-source-url-prefix https://images.example.com/golden/ \
   --state-dir "$state/simulated" --health-probe-bind-address 127.0.0.1:8090 >"$state/agent.log" 2>&1 &
 pids+=($!)
 
@@ -42,6 +44,7 @@ if [ "$(id -u)" = 0 ]; then
     source hack/run.env
     mkdir -p "$run_libvirt_storage" && chmod 755 "$run_libvirt_storage"
     "${gd[@]}" agent --adapter libvirt --name libvirt-agent --host-name local-libvirt --storage-path "$run_libvirt_storage" \
+      --allow-source-root "$image" \
       --host-labels griddesk.io/demo=libvirt --health-probe-bind-address 127.0.0.1:8091 >"$state/libvirt-agent.log" 2>&1 &
     pids+=($!)
     # Users' profiles on a real file server (OpenSSH's SFTP server on 127.0.0.1), its
@@ -67,7 +70,12 @@ spec:
     source: file://$image/golden.qcow2
     sha256: $(cat "$image/golden.qcow2.sha256")
     format: qcow2
-    boot: {kernel: $image/vmlinuz, initrd: $image/initrd.gz, cmdline: "console=tty0 quiet"}
+    boot:
+      kernel: $image/vmlinuz
+      kernelSha256: $(cat "$image/vmlinuz.sha256")
+      initrd: $image/initrd.gz
+      initrdSha256: $(cat "$image/initrd.gz.sha256")
+      cmdline: "console=tty0 quiet"
   resources: {cpu: 500m, memory: 192Mi, disk: 1Gi}
   hostSelector: {matchLabels: {griddesk.io/demo: libvirt}}
   min: 0

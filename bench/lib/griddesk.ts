@@ -106,6 +106,9 @@ export function startAgent(o: OperatorOptions): Proc {
       o.hostPrefix ?? "bench-",
       "--state-dir",
       stateDir,
+      "--allow-source-root",
+      "/srv/images", // where IMAGE says it is
+
       "--system-namespace",
       SYSTEM_NS,
       "--health-probe-bind-address",

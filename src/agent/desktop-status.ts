@@ -37,17 +37,24 @@ const cond = (type: string, status: Update["status"], reason: string, message: s
   message,
 });
 
+/** The ImageReady reason for an adapter's reason (also the prefix of a failed VM's message). */
+function imageFailureReason(adapterReason: string | undefined): string {
+  if (adapterReason === "ImageChecksumMismatch") return R.ChecksumMismatch;
+  if (adapterReason === "SourceNotAllowed") return R.SourceNotAllowed;
+  return R.ImagePullFailed;
+}
+
 function imageCondition(image: ImageStatus | undefined, vm: VmStatus): Update | undefined {
   if (vm.state === "running") return cond(C.ImageReady, "True", R.ImageCached, "the image is cached");
   if (vm.state === "failed" && vm.reason === "ImagePullFailed") {
-    const mismatch = image?.state === "failed" && image.reason === "ImageChecksumMismatch";
-    return cond(C.ImageReady, "False", mismatch ? R.ChecksumMismatch : R.ImagePullFailed, vm.message ?? "");
+    // The image's own failure, else the one the message begins with (a boot file's).
+    const cause = image?.state === "failed" ? image.reason : /^(\w+):/.exec(vm.message ?? "")?.[1];
+    return cond(C.ImageReady, "False", imageFailureReason(cause), vm.message ?? "");
   }
   if (image === undefined) return undefined;
   if (image.state === "ready") return cond(C.ImageReady, "True", R.ImageCached, "the image is cached");
   if (image.state === "pulling") return cond(C.ImageReady, "False", R.ImagePulling, "fetching the image");
-  const reason = image.reason === "ImageChecksumMismatch" ? R.ChecksumMismatch : R.ImagePullFailed;
-  return cond(C.ImageReady, "False", reason, image.message ?? "");
+  return cond(C.ImageReady, "False", imageFailureReason(image.reason), image.message ?? "");
 }
 
 function failure(vm: VmStatus): { ready: Update; running: Update; message: string } {
@@ -76,6 +83,9 @@ function observed(
     const updates = [
       cond(C.Ready, "False", R.ProvisioningFailed, message),
       cond(C.VMRunning, "False", R.StartFailed, message),
+      ...(obs.reason === "SourceNotAllowed"
+        ? [cond(C.ImageReady, "False", R.SourceNotAllowed, message)]
+        : []),
     ];
     return { fields: { phase: "Failed", message }, updates };
   }

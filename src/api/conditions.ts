@@ -137,8 +137,10 @@ export const DesktopReasons = {
   ImagePulling: "ImagePulling",
   /** ImageReady=False: fetching the image failed. */
   ImagePullFailed: "ImagePullFailed",
-  /** ImageReady=False: the fetched image's sha256 differs from spec.image.sha256. */
+  /** ImageReady=False: the fetched image's (or a boot file's) sha256 differs from the one named. */
   ChecksumMismatch: "ChecksumMismatch",
+  /** ImageReady=False: the host's admin does not allow the image's (or a boot file's) source. */
+  SourceNotAllowed: "SourceNotAllowed",
   /** VMRunning=True: the hypervisor reports the VM running. */
   Running: "Running",
   /** VMRunning=False: the VM is being defined or booted. */

@@ -77,7 +77,7 @@ export type SessionPhase = "Pending" | "Bound" | "Ready" | "Ending" | "Ended" | 
 /**
  * Why a DesktopSession ended.
  */
-export type SessionEndReason = "UserLogoff" | "IdleTimeout" | "DisconnectedTimeout" | "MaxDurationExceeded" | "HostDrained" | "DesktopFailed" | "PoolDeleted" | "ProfileInUse";
+export type SessionEndReason = "UserLogoff" | "IdleTimeout" | "DisconnectedTimeout" | "MaxDurationExceeded" | "HostDrained" | "DesktopFailed" | "HostRemoved" | "PoolDeleted" | "ProfileInUse";
 
 /**
  * What is happening to a profile now.
@@ -498,7 +498,7 @@ export interface DesktopImage {
 }
 
 /**
- * Direct kernel boot: start the VM from this kernel (and initrd) instead of the disk's boot loader. For small Linux test images; omit for ordinary disk images.
+ * Direct kernel boot: start the VM from this kernel (and initrd) instead of the disk's boot loader. For small Linux test images; omit for ordinary disk images. Each file is verified by its sha256, like the image.
  */
 export interface DirectKernelBoot {
   /**
@@ -506,9 +506,17 @@ export interface DirectKernelBoot {
    */
   kernel: string
   /**
+   * SHA-256 of the kernel file as 64 lowercase hex digits; a host refuses a mismatching copy.
+   */
+  kernelSha256: string
+  /**
    * The initial ramdisk: an absolute path, a file:/// URL or an http(s) URL.
    */
   initrd?: string
+  /**
+   * SHA-256 of the initrd file as 64 lowercase hex digits; a host refuses a mismatching copy.
+   */
+  initrdSha256?: string
   /**
    * The kernel command line, e.g. 'console=ttyS0 root=/dev/vda'.
    */
@@ -982,7 +990,7 @@ export interface DesktopSessionStatus {
    */
   endedAt?: string
   /**
-   * Why the session ended: UserLogoff, IdleTimeout, DisconnectedTimeout, MaxDurationExceeded, HostDrained, DesktopFailed, PoolDeleted or ProfileInUse (another session holds the user's profile and the pool's spec.profile.concurrentSession is Refuse).
+   * Why the session ended: UserLogoff, IdleTimeout, DisconnectedTimeout, MaxDurationExceeded, HostDrained, DesktopFailed, HostRemoved (its desktop's HostNode was deleted), PoolDeleted or ProfileInUse (another session holds the user's profile and the pool's spec.profile.concurrentSession is Refuse).
    */
   endReason?: SessionEndReason
   /**

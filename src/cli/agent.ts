@@ -11,6 +11,7 @@ import { createLogger, type Logger } from "../runtime/index.js";
 import { loadKubeConfig, parseBindAddress } from "./kubeconfig.js";
 import { positiveInt, secondsOption } from "./parse.js";
 import { parseBytes } from "../scheduler/quantity.js";
+import { checkPolicy, DEFAULT_FETCH_LIMITS, POLICY_FLAGS, type SourcePolicy } from "../volumes/index.js";
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -64,8 +65,24 @@ function bindAddress(flag: string, value: string): { host: string; port: number 
 // commander gives options as a loosely typed record.
 type Flags = Record<string, unknown> & { adapter: HypervisorType; hosts?: string[]; hostName?: string[] };
 
+/** The admin's source policy from the flags; refused at start when a root or prefix is malformed. */
+function sourcePolicy(o: Flags): SourcePolicy {
+  const policy: SourcePolicy = {
+    localRoots: (o.allowSourceRoot as string[] | undefined) ?? [],
+    urlPrefixes: (o.allowSourceUrlPrefix as string[] | undefined) ?? [],
+    limits: { maxBytes: o.fetchMaxBytes as number, stallTimeoutMs: o.fetchStallTimeout as number },
+  };
+  checkPolicy(policy);
+  return policy;
+}
+
 async function adapters(o: Flags, log: Logger): Promise<{ registry: AdapterRegistry; hosts: AgentHost[] }> {
   const names = [...(o.hosts ?? []), ...(o.hostName ?? [])];
+  const sources = sourcePolicy(o);
+  if (sources.localRoots.length + sources.urlPrefixes.length === 0)
+    log.warn(
+      `no image source is allowed on this agent's hosts: every pool will be refused until ${POLICY_FLAGS} name some`,
+    );
   const storage = o.storagePath === undefined ? {} : { storagePath: o.storagePath };
   if (o.adapter === "simulated") {
     const setup = await simulatedAgentSetup({
@@ -78,6 +95,7 @@ async function adapters(o: Flags, log: Logger): Promise<{ registry: AdapterRegis
       imagePullMs: o.simulatedImagePullMs as number | undefined,
       failureRate: o.simulatedFailureRate as number | undefined,
       stateDir: o.stateDir as string | undefined,
+      sources,
       log,
     });
     return {
@@ -95,6 +113,7 @@ async function adapters(o: Flags, log: Logger): Promise<{ registry: AdapterRegis
       endpointHost: o.endpointHost as string | undefined,
       imageCacheMinFreeBytes: o.imageCacheMinFree as number | undefined,
       domainType: o.domainType as DomainType | undefined,
+      sources,
     });
   }
   // Real adapters register here as they are built; until then runAgent refuses the type.
@@ -147,6 +166,29 @@ export function agentCommand(): Command {
         "--domain-type <type>",
         "libvirt: kvm (hardware virtualisation; needs a usable /dev/kvm) or qemu (TCG emulation; default)",
       ).choices(DOMAIN_TYPES),
+    )
+    .option(
+      "--allow-source-root <dir>",
+      "a directory on the host that image and boot sources may be in, after symlinks and '..' are resolved (repeatable; default: none)",
+      collect,
+    )
+    .option(
+      "--allow-source-url-prefix <url>",
+      "an http(s) URL prefix that image and boot sources may start with (repeatable; default: none)",
+      collect,
+    )
+    .option(
+      "--fetch-max-bytes <bytes>",
+      "refuse an image or boot source larger than this (e.g. 64Gi)",
+      quantityBytes,
+      DEFAULT_FETCH_LIMITS.maxBytes,
+    )
+    .addOption(
+      secondsOption(
+        "--fetch-stall-timeout <seconds>",
+        "fail a fetch that receives nothing for this long",
+        DEFAULT_FETCH_LIMITS.stallTimeoutMs / 1000,
+      ),
     )
     .option("--simulated-hosts <n>", "simulated: serve n hosts named <prefix><n>", positiveInt)
     .option("--host-prefix <prefix>", "simulated: prefix of generated host names", "sim-")

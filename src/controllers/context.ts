@@ -13,6 +13,7 @@ import type { SecretObject } from "../profiles/store-config.js";
 import type { EventSink } from "./shared/events.js";
 import type { Expectations } from "./shared/expectations.js";
 import type { GriddeskMetrics } from "./shared/metrics.js";
+import type { ObservedRenewals } from "./host/renewals.js";
 
 export interface ControllerSettings {
   /** Namespace of the heartbeat Leases and the leader-election Lease. */
@@ -33,6 +34,8 @@ export interface ControllerContext {
   expectations: Expectations;
   metrics: GriddeskMetrics;
   settings: ControllerSettings;
+  /** When each heartbeat Lease was seen renewed, on this process's clock (host health). */
+  renewals: ObservedRenewals;
   informers: {
     pools: Informer<DesktopPool>;
     desktops: Informer<Desktop>;

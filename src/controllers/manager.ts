@@ -24,6 +24,7 @@ import { GriddeskMetrics } from "./shared/metrics.js";
 import { ensureNamespace } from "./shared/namespace.js";
 import { Resources } from "./shared/resources.js";
 import { allWaitingSessionKeys, hostChangeMatters, waitingSessionKeys } from "./watches.js";
+import { ObservedRenewals } from "./host/renewals.js";
 
 export interface ControllerOptions extends Partial<ControllerSettings> {
   kubeConfig: KubeConfig;
@@ -81,6 +82,9 @@ export async function startController(opts: ControllerOptions): Promise<Manager>
     }),
   };
   const expectations = new Expectations(clock);
+  // Fed first, before the host controller's filtered watch: every renewal is seen (renewals.ts).
+  const renewals = new ObservedRenewals(clock);
+  informers.leases.addHandler(renewals.handler());
   const ctx: ControllerContext = {
     manager,
     log: opts.logger,
@@ -89,6 +93,7 @@ export async function startController(opts: ControllerOptions): Promise<Manager>
     expectations,
     metrics: new GriddeskMetrics(manager.metrics.registry, informers),
     settings,
+    renewals,
     informers,
     clients: {
       pools: manager.client(Resources.DesktopPool),

@@ -12,6 +12,8 @@ export const ADAPTER_ERROR_REASONS = {
   HostUnreachable: true,
   /** The image could not be fetched; a later try may work. */
   ImagePullFailed: true,
+  /** The admin's source policy does not allow the image or boot source; nothing was opened. */
+  SourceNotAllowed: false,
   /** The fetched bytes do not match the declared sha256. */
   ImageChecksumMismatch: false,
   /** The host cannot fit the VM now; it may later, or another host may. */

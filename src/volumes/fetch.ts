@@ -7,70 +7,65 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { fileURLToPath } from "node:url";
 import { AdapterError } from "../hypervisors/errors.js";
+import { resolveSource, type SourcePolicy } from "./source-policy.js";
 
 export interface Fetched {
   readonly sha256: string;
   readonly sizeBytes: number;
 }
 
-/** Bounds on one fetch, so a source can neither fill the host's disk nor hold a pull forever. */
-export interface FetchLimits {
-  /** A source larger than this is refused (its partial copy removed by the caller). */
-  readonly maxBytes: number;
-  /** A source that sends nothing for this long (from the start, or between chunks) fails. */
-  readonly stallTimeoutMs: number;
-}
-
-export const DEFAULT_FETCH_LIMITS: FetchLimits = { maxBytes: 256 * 1024 ** 3, stallTimeoutMs: 60_000 };
-
-export type SourceLocation =
-  { readonly kind: "file"; readonly path: string } | { readonly kind: "http"; readonly url: string };
-
-/** Where a source points; throws AdapterError InvalidSpec for anything else. */
-export function locate(source: string): SourceLocation {
-  if (source.startsWith("/")) return { kind: "file", path: source };
-  if (source.startsWith("file:///")) return { kind: "file", path: fileURLToPath(source) };
-  if (/^https?:\/\//.test(source)) return { kind: "http", url: source };
-  throw new AdapterError(
-    "InvalidSpec",
-    `image source must be an absolute path, file:/// or http(s) URL: ${source}`,
-  );
-}
+/** Redirects an http source may take; each hop is checked against the policy again. */
+const MAX_REDIRECTS = 5;
 
 async function open(
-  loc: SourceLocation,
+  source: string,
+  policy: SourcePolicy,
   signal: AbortSignal,
-  limits: FetchLimits,
   tooLarge: () => AdapterError,
 ): Promise<Readable> {
+  const loc = await resolveSource(policy, source);
   if (loc.kind === "file") {
-    if ((await stat(loc.path)).size > limits.maxBytes) throw tooLarge();
+    if ((await stat(loc.path)).size > policy.limits.maxBytes) throw tooLarge();
     return createReadStream(loc.path, { highWaterMark: 1024 * 1024 });
   }
-  const res = await fetch(loc.url, { signal });
-  if (!res.ok || res.body === null) throw new Error(`HTTP ${res.status} ${res.statusText}`);
-  const length = Number(res.headers.get("content-length") ?? NaN);
-  if (length > limits.maxBytes) {
-    await res.body.cancel().catch(() => undefined);
-    throw tooLarge();
+  let url = loc.url;
+  for (let hops = 0; ; hops++) {
+    // Redirects are followed by hand: fetch would follow one to any address, past the policy.
+    const res = await fetch(url, { signal, redirect: "manual" });
+    const next = res.headers.get("location");
+    if (res.status >= 300 && res.status < 400 && next !== null) {
+      await res.body?.cancel().catch(() => undefined);
+      if (hops >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+      const target = new URL(next, url).href;
+      if (!/^https?:\/\//.test(target)) throw new Error(`redirected to ${target}, which is not http(s)`);
+      await resolveSource(policy, target); // SourceNotAllowed unless the admin allows it too
+      url = target;
+      continue;
+    }
+    if (!res.ok || res.body === null) throw new Error(`HTTP ${res.status} ${res.statusText}`);
+    const length = Number(res.headers.get("content-length") ?? NaN);
+    if (length > policy.limits.maxBytes) {
+      await res.body.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    return Readable.fromWeb(res.body as Parameters<typeof Readable.fromWeb>[0]);
   }
-  return Readable.fromWeb(res.body as Parameters<typeof Readable.fromWeb>[0]);
 }
 
 /**
- * Copies `source` to `dest` (created 0644), hashing on the way, within `limits`. Rejects
- * AdapterError ImagePullFailed: retryable for a source that failed or stalled, not for one over
- * the size limit.
+ * Copies `source` to `dest` (created 0644), hashing on the way, when `policy` allows it and
+ * within its limits. Rejects AdapterError SourceNotAllowed for a source the policy refuses
+ * (nothing opened), or ImagePullFailed: retryable for a source that failed or stalled, not for
+ * one over the size limit.
  */
 export async function fetchTo(
   source: string,
   dest: string,
+  policy: SourcePolicy,
   signal?: AbortSignal,
-  limits: FetchLimits = DEFAULT_FETCH_LIMITS,
 ): Promise<Fetched> {
-  const loc = locate(source);
+  const { limits } = policy;
   const hash = createHash("sha256");
   let sizeBytes = 0;
   const stop = new AbortController();
@@ -97,7 +92,7 @@ export async function fetchTo(
   try {
     arm();
     await pipeline(
-      await open(loc, stop.signal, limits, tooLarge),
+      await open(source, policy, stop.signal, tooLarge),
       async function* (chunks: AsyncIterable<Buffer>) {
         for await (const chunk of chunks) {
           arm();

@@ -8,7 +8,8 @@ import type { ImageRef, ImageStatus } from "../hypervisors/adapter.js";
 import type { Clock } from "../hypervisors/clock.js";
 import { AdapterError, toAdapterError } from "../hypervisors/errors.js";
 import { chooseEvictions } from "./eviction.js";
-import { fetchTo, type FetchLimits } from "./fetch.js";
+import { fetchTo } from "./fetch.js";
+import type { SourcePolicy } from "./source-policy.js";
 import { ImageStore, type CachedImage } from "./image-store.js";
 import { diskInfo } from "./qemu-img.js";
 
@@ -21,8 +22,8 @@ export interface ImageCacheOptions {
   readonly retryAfterMs: number;
   /** The sha256s that overlays (or VMs being made) use: never evicted. */
   readonly inUse: () => Promise<ReadonlySet<string>>;
-  /** Size and stall bounds of each fetch (default: DEFAULT_FETCH_LIMITS). */
-  readonly fetchLimits?: FetchLimits;
+  /** What sources may be opened, and the size and stall bounds of each fetch. */
+  readonly sources: SourcePolicy;
 }
 
 interface Pull {
@@ -125,7 +126,7 @@ export class ImageCache {
     await this.evictIfNeeded();
     const tmp = await this.store.tempFile(ref.sha256);
     try {
-      const got = await fetchTo(ref.source, tmp, undefined, this.o.fetchLimits);
+      const got = await fetchTo(ref.source, tmp, this.o.sources);
       if (got.sha256 !== ref.sha256) {
         throw new AdapterError(
           "ImageChecksumMismatch",

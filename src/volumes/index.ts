@@ -1,15 +1,21 @@
 // Node-local volumes: the golden-image cache and per-desktop overlays on a host's own disk.
-export { BootFiles } from "./boot-files.js";
+export { BootFiles, type BootFileRef } from "./boot-files.js";
 export { CommandError, runCommand, type CommandOptions } from "./command.js";
 export { chooseEvictions, type EvictionCandidate } from "./eviction.js";
+export { fetchTo, type Fetched } from "./fetch.js";
 export {
+  checkPolicy,
+  checkSources,
+  checkSourcesLexically,
   DEFAULT_FETCH_LIMITS,
-  fetchTo,
+  DENY_ALL,
+  POLICY_FLAGS,
   locate,
-  type Fetched,
+  resolveSource,
   type FetchLimits,
   type SourceLocation,
-} from "./fetch.js";
+  type SourcePolicy,
+} from "./source-policy.js";
 export { ImageCache, type ImageCacheOptions, type ImageListener } from "./image-cache.js";
 export { ImageStore, type CachedImage, type ImageMeta } from "./image-store.js";
 export { Overlays, type Backing } from "./overlays.js";

@@ -8,7 +8,7 @@ import type { AgentHandle } from "../../src/agent/index.js";
 import { SimulatedStateStore } from "../../src/agent/index.js";
 import { simulatedAdapterFactory } from "../../src/hypervisors/simulated/index.js";
 import { silentLogger, systemClock } from "../../src/runtime/index.js";
-import { cleanUp, clients, eventReasons, SHA, startSimAgent, suffix } from "./agent-support.js";
+import { cleanUp, clients, eventReasons, SHA, SOURCES, startSimAgent, suffix } from "./agent-support.js";
 import { deleteNamespace, eventually, installCrds } from "./support/cluster.js";
 
 jest.setTimeout(90_000);
@@ -24,7 +24,7 @@ let agent: AgentHandle;
 async function leaveOrphan(): Promise<void> {
   const store = new SimulatedStateStore(stateDir, systemClock, silentLogger());
   const states = await store.load([hostA]);
-  const adapter = simulatedAdapterFactory({ states })({ hostName: hostA, settings: {} });
+  const adapter = simulatedAdapterFactory({ states, sources: SOURCES })({ hostName: hostA, settings: {} });
   await adapter.create({
     id: { namespace: "gone", name: "ghost", uid: `ghost-${id}` },
     cpuMilli: 1000,

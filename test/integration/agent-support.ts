@@ -12,9 +12,18 @@ import {
   RuntimeMetrics,
   type Lease,
 } from "../../src/runtime/index.js";
+import { DEFAULT_FETCH_LIMITS, type SourcePolicy } from "../../src/volumes/index.js";
 import { kubeConfig, kubectl } from "./support/cluster.js";
+import { IMAGE_ROOT } from "./support/griddesk.js";
 
 export const SHA = "5e".repeat(32);
+
+/** The admin's source policy these agents run under: the root the tests' images are named in. */
+export const SOURCES: SourcePolicy = {
+  localRoots: [IMAGE_ROOT],
+  urlPrefixes: [],
+  limits: DEFAULT_FETCH_LIMITS,
+};
 
 const rest = new RestClient(kubeConfig());
 export const clients = {
@@ -44,6 +53,7 @@ export async function startSimAgent(o: SimAgentOptions): Promise<AgentHandle> {
     provisionMs: o.provisionMs ?? 300,
     imagePullMs: 300,
     stateDir: o.stateDir,
+    sources: SOURCES,
     log,
   });
   return runAgent({

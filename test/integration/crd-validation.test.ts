@@ -194,6 +194,36 @@ const invalidOnCreate: InvalidCase[] = [
     errors: ["spec.session.idleTimeout", "should match"],
   },
   {
+    name: "pool with a zero idle timeout",
+    manifest: () => tweak(pool("idle-zero"), (o) => (o.spec.session = { idleTimeout: "0m" })),
+    errors: ["spec.session.idleTimeout must be a duration greater than zero"],
+  },
+  {
+    name: "pool with a zero disconnected timeout",
+    manifest: () => tweak(pool("disc-zero"), (o) => (o.spec.session = { disconnectedTimeout: "0s" })),
+    errors: ["spec.session.disconnectedTimeout must be a duration greater than zero"],
+  },
+  {
+    name: "pool with a zero maximum session duration",
+    manifest: () => tweak(pool("maxdur-zero"), (o) => (o.spec.session = { maxDuration: "0h0m" })),
+    errors: ["spec.session.maxDuration must be a duration greater than zero"],
+  },
+  {
+    name: "pool with a negative buffer",
+    manifest: () => tweak(pool("buffer-negative"), (o) => (o.spec.buffer = -1)),
+    errors: ["spec.buffer", "greater than or equal to 0"],
+  },
+  {
+    name: "pool with a negative min",
+    manifest: () => tweak(pool("min-negative"), (o) => (o.spec.min = -2)),
+    errors: ["spec.min", "greater than or equal to 0"],
+  },
+  {
+    name: "pool with zero memory",
+    manifest: () => tweak(pool("zero-memory"), (o) => (o.spec.resources.memory = "0Mi")),
+    errors: ["spec.resources.memory must be a quantity greater than zero"],
+  },
+  {
     name: "ProfileManaged pool without a profile",
     manifest: () => tweak(pool("no-profile"), (o) => (o.spec.session = { persistence: "ProfileManaged" })),
     errors: ["spec.profile", "required when spec.session.persistence is ProfileManaged"],
@@ -334,6 +364,35 @@ const invalidOnCreate: InvalidCase[] = [
     errors: ["spec.hypervisorTypes: duplicate entries"], // server-side apply refuses it before validation
   },
   {
+    name: "pool booting a kernel with no checksum",
+    manifest: () =>
+      tweak(pool("boot-no-sha"), (o) => (o.spec.image.boot = { kernel: "/srv/images/vmlinuz" })),
+    errors: ["spec.image.boot.kernelSha256: Required value"],
+  },
+  {
+    name: "pool naming an initrd without its checksum",
+    manifest: () =>
+      tweak(
+        pool("initrd-no-sha"),
+        (o) =>
+          (o.spec.image.boot = {
+            kernel: "/srv/images/vmlinuz",
+            kernelSha256: "a".repeat(64),
+            initrd: "/srv/images/initrd.gz",
+          }),
+      ),
+    errors: ["spec.image.boot.initrdSha256 is required with spec.image.boot.initrd"],
+  },
+  {
+    name: "pool whose kernel checksum is not a sha256",
+    manifest: () =>
+      tweak(
+        pool("boot-bad-sha"),
+        (o) => (o.spec.image.boot = { kernel: "/srv/images/vmlinuz", kernelSha256: "md5:abc" }),
+      ),
+    errors: ["spec.image.boot.kernelSha256"],
+  },
+  {
     name: "host without spec.hypervisor",
     manifest: () => tweak(host("no-hypervisor"), (o) => delete o.spec.hypervisor),
     errors: ["spec.hypervisor: Required value"],
@@ -419,7 +478,27 @@ const invalidOnCreate: InvalidCase[] = [
   {
     name: "host with a negative CPU capacity",
     manifest: () => tweak(host("negative-cpu"), (o) => (o.spec.capacity = { cpu: -4 })),
-    errors: ["spec.capacity.cpu must be a non-negative quantity"],
+    errors: ["spec.capacity.cpu must be a quantity greater than zero"],
+  },
+  {
+    name: "host with a zero memory capacity",
+    manifest: () => tweak(host("zero-memory"), (o) => (o.spec.capacity = { memory: "0Gi" })),
+    errors: ["spec.capacity.memory must be a quantity greater than zero"],
+  },
+  {
+    name: "host with no local storage",
+    manifest: () => tweak(host("zero-storage"), (o) => (o.spec.capacity = { localStorage: 0 })),
+    errors: ["spec.capacity.localStorage must be a quantity greater than zero"],
+  },
+  {
+    name: "host with memory overcommit 0",
+    manifest: () => tweak(host("overcommit-zero"), (o) => (o.spec.overcommit = { memory: 0 })),
+    errors: ["spec.overcommit.memory", "greater than or equal to 1"],
+  },
+  {
+    name: "drain with a zero grace period",
+    manifest: () => tweak(host("drain-zero"), (o) => (o.spec.drain = { message: "bye", gracePeriod: "0s" })),
+    errors: ["spec.drain.gracePeriod must be a duration greater than zero"],
   },
   {
     name: "session without a user",

@@ -20,7 +20,7 @@ import {
 } from "./drain-support.js";
 import { hostContents, libvirtPool, startLibvirtAgent } from "./libvirt-agents.js";
 import { contentRows, screenshot } from "./libvirt-screen.js";
-import { libvirtUp, removeDir, storageDir, testImage } from "./libvirt-support.js";
+import { imageRoot, libvirtUp, removeDir, storageDir, testImage } from "./libvirt-support.js";
 import {
   createTestNamespace,
   deleteNamespace,
@@ -74,6 +74,7 @@ beforeAll(async () => {
       hosts: [SIM],
       stateDir: tempStateDir(),
       labels: { site },
+      sourceRoots: [imageRoot(image)], // the pool spans both kinds of host: the same image everywhere
       extra: ["--lease-duration", "30", "--lease-renew-interval", "5"],
     }),
   );

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { DesktopPool, HostNode } from "../../src/api/types.generated.js";
 import type { GriddeskProcess } from "./support/processes.js";
-import { domainNames, type BootableImage } from "./libvirt-support.js";
+import { domainNames, testImageDir, type BootableImage } from "./libvirt-support.js";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const logDir = mkdtempSync(path.join(tmpdir(), "griddesk-libvirt-logs-"));
@@ -19,7 +19,11 @@ export interface LibvirtAgentArgs {
   readonly labels: Record<string, string>;
   /** Run inside this libvirtd instance's mount namespace. */
   readonly nsPid?: number;
+  /** More agent flags (e.g. the source policy's, beyond the test image's directory). */
+  readonly extra?: readonly string[];
 }
+
+let testImageRoot: string | undefined;
 
 export function startLibvirtAgent(name: string, a: LibvirtAgentArgs): GriddeskProcess {
   const labels = Object.entries(a.labels).map(([k, v]) => `${k}=${v}`);
@@ -40,6 +44,9 @@ export function startLibvirtAgent(name: string, a: LibvirtAgentArgs): GriddeskPr
       "--lease-renew-interval",
       "5",
     ],
+    // The admin's source policy: the test image's directory, as an admin would allow theirs.
+    ...["--allow-source-root", (testImageRoot ??= testImageDir())],
+    ...(a.extra ?? []),
     ...[
       "--orphan-collection-interval",
       "5",

@@ -11,7 +11,15 @@ import { libvirtAdapterFactory } from "../../src/hypervisors/libvirt/index.js";
 import { runCommand } from "../../src/volumes/command.js";
 import { createOverlay, diskInfo } from "../../src/volumes/qemu-img.js";
 import { describeAdapterContract } from "../unit/hypervisors/contract.js";
-import { libvirtUp, removeDir, storageDir, testImage, virsh, type BootableImage } from "./libvirt-support.js";
+import {
+  imageSources,
+  libvirtUp,
+  removeDir,
+  storageDir,
+  testImage,
+  virsh,
+  type BootableImage,
+} from "./libvirt-support.js";
 
 jest.setTimeout(120_000);
 
@@ -37,7 +45,7 @@ describeAdapterContract(
   async () => {
     const dir = storageDir("contract");
     const storages = new Map<string, HostStorage>();
-    const factory = libvirtAdapterFactory({ storages });
+    const factory = libvirtAdapterFactory({ storages, sources: imageSources(image) });
     const host = { hostName: "libvirt-contract", settings: { storagePath: dir } };
     let adapter: HypervisorAdapter = factory(host);
     const foreign: string[] = [];

@@ -15,6 +15,7 @@ import {
 import { stopAll, type GriddeskProcess } from "./support/processes.js";
 import { hostContents, libvirtPool, smallHost, startLibvirtAgent } from "./libvirt-agents.js";
 import {
+  imageRoot,
   libvirtInstanceDown,
   libvirtInstanceUp,
   removeDir,
@@ -65,6 +66,7 @@ beforeAll(async () => {
       systemNamespace: sys,
       hosts: [simHost],
       stateDir: tempStateDir(),
+      sourceRoots: [imageRoot(image)], // the pool spans both kinds of host: the same image everywhere
       extra: ["--lease-duration", "30", "--lease-renew-interval", "5"],
     }),
   );

@@ -5,11 +5,13 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import path from "node:path";
 import type { ImageRef } from "../../src/hypervisors/adapter.js";
-import type { KernelBoot } from "../../src/hypervisors/libvirt/index.js";
+import { fileURLToPath } from "node:url";
+import type { DirectKernelBoot } from "../../src/api/types.generated.js";
+import { DEFAULT_FETCH_LIMITS, type SourcePolicy } from "../../src/volumes/index.js";
 
 const repo = new URL("../../", import.meta.url).pathname;
 
-export type BootableImage = ImageRef & { readonly boot: KernelBoot };
+export type BootableImage = ImageRef & { readonly boot: DirectKernelBoot };
 
 /** Starts the host's libvirtd if needed (installing packages on a fresh machine). */
 export function libvirtUp(): void {
@@ -40,12 +42,29 @@ export function testImageDir(): string {
 
 /** The golden image with its real sha256, booting the test kernel and initramfs. */
 export function testImage(dir = testImageDir()): BootableImage {
+  const sha = (file: string): string => readFileSync(path.join(dir, `${file}.sha256`), "utf8").trim();
   return {
     source: `file://${dir}/golden.qcow2`,
-    sha256: readFileSync(path.join(dir, "golden.qcow2.sha256"), "utf8").trim(),
+    sha256: sha("golden.qcow2"),
     format: "qcow2",
-    boot: { kernel: `${dir}/vmlinuz`, initrd: `${dir}/initrd.gz`, cmdline: "console=tty0 quiet" },
+    boot: {
+      kernel: `${dir}/vmlinuz`,
+      kernelSha256: sha("vmlinuz"),
+      initrd: `${dir}/initrd.gz`,
+      initrdSha256: sha("initrd.gz"),
+      cmdline: "console=tty0 quiet",
+    },
   };
+}
+
+/** The admin's source policy for hosts that boot `image`: its directory is the one allowed root. */
+export function imageSources(image: BootableImage): SourcePolicy {
+  return { localRoots: [imageRoot(image)], urlPrefixes: [], limits: DEFAULT_FETCH_LIMITS };
+}
+
+/** The directory the test image lives in. */
+export function imageRoot(image: BootableImage): string {
+  return path.dirname(fileURLToPath(image.source));
 }
 
 /** A fresh storage directory that the QEMU user can traverse (mkdtemp makes 0700). */

@@ -4,6 +4,7 @@
 import path from "node:path";
 import { AdapterRegistry, systemClock, type Clock } from "../../hypervisors/index.js";
 import { libvirtAdapterFactory, type DomainType } from "../../hypervisors/libvirt/index.js";
+import type { SourcePolicy } from "../../volumes/index.js";
 import type { AgentHost } from "../options.js";
 
 export interface LibvirtAgentOptions {
@@ -18,6 +19,8 @@ export interface LibvirtAgentOptions {
   /** `qemu` (TCG) or `kvm`; see LibvirtHostConfig.domainType. */
   readonly domainType?: DomainType;
   readonly clock?: Clock;
+  /** The admin's source policy (the agent's flags). */
+  readonly sources: SourcePolicy;
 }
 
 export interface LibvirtAgentSetup {
@@ -33,6 +36,7 @@ export function libvirtAgentSetup(opts: LibvirtAgentOptions): LibvirtAgentSetup 
     // HostNode's spec may name only the host's own libvirtd (the CRD and the config say so).
     libvirtAdapterFactory({
       clock: opts.clock ?? systemClock,
+      sources: opts.sources,
       ...(opts.uri !== undefined ? { allowedUris: [opts.uri] } : {}),
     }),
   );

@@ -8,6 +8,7 @@ import {
   type SimulatedProfile,
 } from "../../hypervisors/simulated/index.js";
 import type { Logger } from "../../runtime/index.js";
+import type { SourcePolicy } from "../../volumes/index.js";
 import type { AgentHost } from "../options.js";
 import { PersistingAdapter } from "./persisting-adapter.js";
 import { SimulatedStateStore } from "./state-store.js";
@@ -28,6 +29,8 @@ export interface SimulatedAgentOptions {
   readonly failureRate?: number;
   readonly stateDir?: string;
   readonly clock?: Clock;
+  /** The admin's source policy (the agent's flags). */
+  readonly sources: SourcePolicy;
   readonly log: Logger;
 }
 
@@ -47,7 +50,9 @@ export function simulatedHostNames(count: number, prefix = "sim-"): string[] {
 const latency = (mean: number): { mean: number; jitter: number } => ({ mean, jitter: Math.round(mean / 4) });
 
 /** The hosts, with what goes into each HostNode (profile) and what only the adapter sees. */
-export function simulatedHosts(opts: Omit<SimulatedAgentOptions, "log" | "clock" | "stateDir">): AgentHost[] {
+export function simulatedHosts(
+  opts: Omit<SimulatedAgentOptions, "log" | "clock" | "stateDir" | "sources">,
+): AgentHost[] {
   const names = opts.hosts?.length ? [...opts.hosts] : simulatedHostNames(opts.count ?? 0, opts.prefix);
   if (names.length === 0) throw new Error("a simulated agent needs --hosts or --simulated-hosts");
   return names.map((name, i) => {
@@ -67,12 +72,12 @@ export async function simulatedAgentSetup(opts: SimulatedAgentOptions): Promise<
   const hosts = simulatedHosts(opts);
   const registry = new AdapterRegistry();
   if (opts.stateDir === undefined) {
-    registry.register("simulated", simulatedAdapterFactory({ clock }));
+    registry.register("simulated", simulatedAdapterFactory({ clock, sources: opts.sources }));
     return { registry, hosts };
   }
   const store = new SimulatedStateStore(opts.stateDir, clock, opts.log);
   const states = await store.load(hosts.map((h) => h.name));
-  const factory = simulatedAdapterFactory({ clock, states });
+  const factory = simulatedAdapterFactory({ clock, states, sources: opts.sources });
   registry.register("simulated", (host) => new PersistingAdapter(factory(host), store));
   return { registry, hosts, store };
 }

@@ -1,7 +1,7 @@
 // DesktopPool: a ReplicaSet of transient desktops across hosts of any hypervisor.
 import { Plurals } from "../constants.js";
 import type { KindDefinition, Schema } from "./openapi.js";
-import { count, duration, hypervisorType, integer, quantity, text } from "./primitives.js";
+import { count, duration, hypervisorType, integer, positiveDuration, quantity, text } from "./primitives.js";
 import {
   conditions,
   desktopImage,
@@ -59,11 +59,18 @@ const session: Schema = tsNamed("SessionPolicy", {
       },
       "What survives a logoff.",
     ),
-    idleTimeout: duration("End a session with no user input for this long, e.g. 30m. Omitted: never."),
-    disconnectedTimeout: duration(
+    idleTimeout: positiveDuration(
+      "spec.session.idleTimeout",
+      "End a session with no user input for this long, e.g. 30m. Omitted: never.",
+    ),
+    disconnectedTimeout: positiveDuration(
+      "spec.session.disconnectedTimeout",
       "End a session whose client has been disconnected this long, e.g. 15m. Omitted: never.",
     ),
-    maxDuration: duration("End any session this long after logon, e.g. 12h. Omitted: no limit."),
+    maxDuration: positiveDuration(
+      "spec.session.maxDuration",
+      "End any session this long after logon, e.g. 12h. Omitted: no limit.",
+    ),
   },
 });
 

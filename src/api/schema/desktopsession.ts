@@ -16,6 +16,7 @@ export const SESSION_END_REASONS = [
   "MaxDurationExceeded",
   "HostDrained",
   "DesktopFailed",
+  "HostRemoved",
   "PoolDeleted",
   "ProfileInUse",
 ] as const;
@@ -76,7 +77,7 @@ const status: Schema = tsNamed("DesktopSessionStatus", {
       {
         description:
           "Why the session ended: UserLogoff, IdleTimeout, DisconnectedTimeout, MaxDurationExceeded, " +
-          "HostDrained, DesktopFailed, PoolDeleted or ProfileInUse (another session holds the user's profile and " +
+          "HostDrained, DesktopFailed, HostRemoved (its desktop's HostNode was deleted), PoolDeleted or ProfileInUse (another session holds the user's profile and " +
           "the pool's spec.profile.concurrentSession is Refuse).",
         type: "string",
         enum: SESSION_END_REASONS,

@@ -4,7 +4,7 @@ import type { KindDefinition, Schema, ValidationRule } from "./openapi.js";
 import {
   count,
   dateTime,
-  duration,
+  positiveDuration,
   HYPERVISOR_TYPES,
   hypervisorType,
   objectName,
@@ -87,17 +87,20 @@ const hypervisor: Schema = tsNamed("HostHypervisor", {
   "x-kubernetes-validations": HYPERVISOR_TYPES.map(blockMatchesType),
 });
 
+/** `required`: the agent's report (status), where zero is possible; an admin's override must be above zero. */
 function hostQuantities(pathPrefix: string, what: string, required: boolean): Schema {
+  const positive = !required;
   return tsNamed(required ? "HostResources" : "HostCapacityOverride", {
     description: what,
     type: "object",
     ...(required ? { required: ["cpu", "memory", "localStorage"] } : {}),
     properties: {
-      cpu: quantity(`${pathPrefix}.cpu`, "Logical CPUs, e.g. 64."),
-      memory: quantity(`${pathPrefix}.memory`, "Memory, e.g. 512Gi."),
+      cpu: quantity(`${pathPrefix}.cpu`, "Logical CPUs, e.g. 64.", { positive }),
+      memory: quantity(`${pathPrefix}.memory`, "Memory, e.g. 512Gi.", { positive }),
       localStorage: quantity(
         `${pathPrefix}.localStorage`,
         "Disk space for image cache and overlays, e.g. 2Ti.",
+        { positive },
       ),
     },
   });
@@ -113,7 +116,10 @@ const drain: Schema = tsNamed("DrainRequest", {
     message: text("The notice shown to each user still logged on, e.g. 'Host maintenance tonight.'", 1024, {
       minLength: 1,
     }),
-    gracePeriod: duration("How long users have to log off, from when the drain starts, e.g. 2h or 30m."),
+    gracePeriod: positiveDuration(
+      "spec.drain.gracePeriod",
+      "How long users have to log off, from when the drain starts, e.g. 2h or 30m.",
+    ),
     deadline: dateTime("The time by which users must have logged off (RFC 3339), e.g. 2026-12-01T18:00:00Z."),
     forceLogoff: {
       description: "Whether sessions still open at the deadline are ended; false waits for users instead.",

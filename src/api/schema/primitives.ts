@@ -48,6 +48,19 @@ export function duration(description: string): Schema {
   return { description, type: "string", maxLength: 64, pattern: DURATION_PATTERN };
 }
 
+/** A duration that must be longer than zero ("0s" would end or cut short at once). */
+export function positiveDuration(path: string, description: string): Schema {
+  return {
+    ...duration(description),
+    "x-kubernetes-validations": [
+      {
+        rule: "duration(self) > duration('0s')",
+        message: `${path} must be a duration greater than zero such as 30m`,
+      },
+    ],
+  };
+}
+
 export function hypervisorType(description: string, extra: Partial<Schema> = {}): Schema {
   return tsNamed(
     "HypervisorType",

@@ -105,21 +105,37 @@ export function labelSelector(description: string, extra: Partial<Schema> = {}):
 
 const imageLocation = "^(file:///|/|https?://)\\S+$";
 
+const sha256Digest = (what: string): Schema => ({
+  description: `SHA-256 of ${what} as 64 lowercase hex digits; a host refuses a mismatching copy.`,
+  type: "string",
+  pattern: "^[a-f0-9]{64}$",
+});
+
 const bootSpec: Schema = tsNamed("DirectKernelBoot", {
   description:
     "Direct kernel boot: start the VM from this kernel (and initrd) instead of the disk's boot loader. " +
-    "For small Linux test images; omit for ordinary disk images.",
+    "For small Linux test images; omit for ordinary disk images. Each file is verified by its sha256, like the image.",
   type: "object",
-  required: ["kernel"],
+  required: ["kernel", "kernelSha256"],
   properties: {
     kernel: text("The kernel: an absolute path, a file:/// URL or an http(s) URL.", 2048, {
       pattern: imageLocation,
     }),
+    kernelSha256: sha256Digest("the kernel file"),
     initrd: text("The initial ramdisk: an absolute path, a file:/// URL or an http(s) URL.", 2048, {
       pattern: imageLocation,
     }),
+    initrdSha256: sha256Digest("the initrd file"),
     cmdline: text("The kernel command line, e.g. 'console=ttyS0 root=/dev/vda'.", 4096),
   },
+  "x-kubernetes-validations": [
+    {
+      rule: "has(self.initrd) == has(self.initrdSha256)",
+      message:
+        "spec.image.boot.initrdSha256 is required with spec.image.boot.initrd, and allowed only with it",
+      fieldPath: ".initrdSha256",
+    },
+  ],
 });
 
 /** The golden image a desktop's copy-on-write overlay sits on. */
@@ -133,11 +149,7 @@ export const desktopImage: Schema = tsNamed("DesktopImage", {
       2048,
       { pattern: imageLocation },
     ),
-    sha256: {
-      description: "SHA-256 of the image file as 64 lowercase hex digits; a host refuses a mismatching copy.",
-      type: "string",
-      pattern: "^[a-f0-9]{64}$",
-    },
+    sha256: sha256Digest("the image file"),
     format: {
       description: "Disk format of the image file: qcow2 or raw.",
       type: "string",

@@ -1,9 +1,11 @@
 // Host readiness from its agent's heartbeat Lease (pure), as the node lifecycle controller
-// judges a Node by its kubelet's Lease: no Lease yet → Unknown; renewed within the grace
-// period → True; older → Unknown (HeartbeatExpired), and the host's desktops are lost.
+// judges a Node by its kubelet's Lease: no Lease yet → Unknown (AwaitingAgent); renewed within
+// the grace period → True; older → Unknown (HeartbeatExpired), and the host's desktops are lost.
+// "Renewed" is when this controller saw renewTime change (renewals.ts), on its own clock: the
+// agent's clock is never compared with the controller's.
 import type { ConditionStatus } from "../../api/types.generated.js";
 import { HostNodeReasons as R } from "../../api/conditions.js";
-import type { LeaseSpec } from "../context.js";
+import type { ObservedRenewal } from "./renewals.js";
 
 export interface Readiness {
   status: ConditionStatus;
@@ -13,12 +15,11 @@ export interface Readiness {
   recheckInMs?: number;
 }
 
-export function hostReadiness(lease: LeaseSpec | undefined, now: number, graceMs: number): Readiness {
-  if (!lease?.renewTime)
+export function hostReadiness(renewal: ObservedRenewal | undefined, now: number, graceMs: number): Readiness {
+  if (renewal === undefined)
     return { status: "Unknown", reason: R.AwaitingAgent, message: "no agent has reported for this host yet" };
-  const renewed = Date.parse(lease.renewTime);
-  const expires = renewed + graceMs;
-  const agent = lease.holderIdentity ?? "the agent";
+  const expires = renewal.observedAt + graceMs;
+  const agent = renewal.holder ?? "the agent";
   if (now < expires)
     return {
       status: "True",
@@ -26,9 +27,10 @@ export function hostReadiness(lease: LeaseSpec | undefined, now: number, graceMs
       message: `${agent} is posting heartbeats`,
       recheckInMs: expires - now + 100,
     };
+  const seen = new Date(renewal.observedAt).toISOString().replace(/\.\d{3}Z$/, "Z");
   return {
     status: "Unknown",
     reason: R.HeartbeatExpired,
-    message: `${agent} stopped posting heartbeats: last at ${lease.renewTime}, grace period ${Math.round(graceMs / 1000)}s`,
+    message: `${agent} stopped posting heartbeats: last renewal seen at ${seen}, grace period ${Math.round(graceMs / 1000)}s`,
   };
 }

@@ -6,22 +6,27 @@
 // ends the remaining sessions (their notice carries the deadline); Drained once no desktop is
 // left. One status write per pass; requeued for the next reminder, deadline or heartbeat expiry.
 import { isDeepStrictEqual } from "node:util";
-import { DesktopReasons, HostNodeReasons, setCondition } from "../../api/index.js";
+import { DesktopReasons, Finalizers, HostNodeReasons, setCondition } from "../../api/index.js";
 import type { Desktop, DesktopSession, DrainStatus, HostNode } from "../../api/types.generated.js";
 import type { Cached, ReconcileContext, Reconciler, Request, Result } from "../../runtime/index.js";
-import { done, keyOf, requeueAfter } from "../../runtime/index.js";
+import { done, keyOf, NotFoundError, requeueAfter } from "../../runtime/index.js";
 import type { ControllerContext } from "../context.js";
 import { DrainActions } from "../drain/actions.js";
 import { DrainAdmission } from "../drain/admission.js";
 import { planDrain, type DrainPlan, type SessionOnHost } from "../drain/plan.js";
 import { drainTransition } from "../drain/transitions.js";
 import { mapLimit } from "../shared/concurrency.js";
+import { removeFinalizer } from "../shared/finalizers.js";
+import { isStale } from "../shared/stale.js";
 import { Index } from "../shared/indexes.js";
 import { hostLeaseName } from "../shared/resources.js";
 import { patchStatusIfChanged } from "../shared/status.js";
 import { hostAllocation } from "./allocation.js";
 import { hostConditions } from "./conditions.js";
 import { hostReadiness } from "./health.js";
+
+/** A removed host's desktops are looked at again this often until the cache shows them gone. */
+const HOST_REMOVED_RECHECK_MS = 2_000;
 
 /** A drain waiting for a budget looks again this often even if no event says the budget freed. */
 const BUDGET_RECHECK_MS = 30_000;
@@ -43,12 +48,10 @@ export class HostReconciler implements Reconciler {
   async reconcile(req: Request, rc: ReconcileContext): Promise<Result> {
     const { informers, settings, clock } = this.ctx;
     const host = informers.hosts.get(req.name);
-    if (!host) return done();
-    const lease = informers.leases.get(
-      keyOf({ namespace: settings.systemNamespace, name: hostLeaseName(req.name) }),
-    );
+    if (!host) return this.removed(req.name, rc);
     const now = clock.now();
-    const ready = hostReadiness(lease?.spec, now, settings.hostGracePeriodMs);
+    const renewal = this.ctx.renewals.get(hostLeaseName(req.name));
+    const ready = hostReadiness(renewal, now, settings.hostGracePeriodMs);
     const desktops = informers.desktops.byIndex(Index.Host, req.name);
 
     const wasReady = host.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
@@ -83,6 +86,28 @@ export class HostReconciler implements Reconciler {
     if (plan.notify.length > 0)
       rc.log.info({ host: req.name, notices: plan.notify.length }, "drain: notified sessions");
     return this.next(now, ready.recheckInMs, plan);
+  }
+
+  /**
+   * The HostNode is gone: its desktops go too. No agent serves a deleted host, so none would
+   * ever remove their cleanup finalizer; it is removed here (as the pod garbage collector
+   * force-deletes the pods of a deleted Node). Their sessions end with HostRemoved. A VM still
+   * running on that machine is its admin's to stop: nothing here can reach it.
+   */
+  private async removed(name: string, rc: ReconcileContext): Promise<Result> {
+    const left = this.ctx.informers.desktops.byIndex(Index.Host, name);
+    if (left.length === 0) return done();
+    rc.log.info({ host: name, desktops: left.length }, "host removed: deleting its desktops");
+    await mapLimit(left, 16, async (d) => {
+      try {
+        if (!d.metadata.deletionTimestamp)
+          await this.ctx.clients.desktops.delete(d.metadata, { preconditions: { uid: d.metadata.uid } });
+        await removeFinalizer(this.ctx.clients.desktops, d, Finalizers.DesktopCleanup);
+      } catch (err) {
+        if (!(err instanceof NotFoundError) && !isStale(err)) throw err;
+      }
+    });
+    return requeueAfter(HOST_REMOVED_RECHECK_MS); // until the cache shows them gone
   }
 
   private planDrain(host: Cached<HostNode>, desktops: readonly Cached<Desktop>[], now: number): DrainPlan {

@@ -16,6 +16,8 @@ interface Entry {
   until: number;
   /** UIDs already counted, so a failed desktop seen on many passes counts once. */
   counted: Set<string>;
+  /** Why the newest counted desktop failed (its status message): the pool's status repeats it. */
+  lastMessage: string;
 }
 
 const entryKey = (pool: string, host: string): string => `${pool}\0${host}`;
@@ -37,7 +39,13 @@ export class FailureBackoff {
    * Counts a desktop that failed on `host` before it was ever Available. Returns the new state
    * the first time a desktop is counted, undefined when it was counted before.
    */
-  failed(pool: string, host: string, uid: string, createdAt: number): FailureRecord | undefined {
+  failed(
+    pool: string,
+    host: string,
+    uid: string,
+    createdAt: number,
+    message = "",
+  ): FailureRecord | undefined {
     const key = entryKey(pool, host);
     const now = this.clock.now();
     this.collect(now);
@@ -46,12 +54,14 @@ export class FailureBackoff {
       lastFailedCreatedAt: 0,
       until: 0,
       counted: new Set(),
+      lastMessage: "",
     };
     if (entry.counted.has(uid)) return undefined;
     entry.counted.add(uid);
     // Failed desktops are deleted soon after they are counted; the newest few uids suffice.
     if (entry.counted.size > 64) entry.counted.delete(entry.counted.values().next().value as string);
     entry.failures++;
+    if (createdAt >= entry.lastFailedCreatedAt) entry.lastMessage = message;
     entry.lastFailedCreatedAt = Math.max(entry.lastFailedCreatedAt, createdAt);
     // No jitter: one pool's retries on one host are not a thundering herd.
     const delayMs = backoffDelay(entry.failures, this.opts, () => 1);
@@ -76,6 +86,11 @@ export class FailureBackoff {
   remainingMs(pool: string, host: string): number {
     const entry = this.entries.get(entryKey(pool, host));
     return entry === undefined ? 0 : Math.max(0, entry.until - this.clock.now());
+  }
+
+  /** Why the newest failed desktop counted on `host` for `pool` failed ("" when none are remembered). */
+  lastMessage(pool: string, host: string): string {
+    return this.entries.get(entryKey(pool, host))?.lastMessage ?? "";
   }
 
   /** Failures in a row on `host` for `pool` (0 when none are remembered). */

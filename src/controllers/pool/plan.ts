@@ -36,10 +36,17 @@ export function imageHash(pool: Cached<DesktopPool>): string {
     .slice(0, 16);
 }
 
+/**
+ * `vouched`: whether a host is vouched for (shared/hostview.ts). An unbound desktop on a host
+ * that is not counts only in replicas: it neither fills the buffer nor takes room under max,
+ * so the pool makes desktops on Ready hosts instead; it counts again once its host is Ready
+ * (the host controller fails it if the heartbeat expired, and removes it with its HostNode).
+ */
 export function planPool(
   pool: Cached<DesktopPool>,
   desktops: readonly Cached<Desktop>[],
   waitingSessions: number,
+  vouched: (host: string) => boolean,
 ): PoolPlan {
   const hash = imageHash(pool);
   const counts: PoolCounts = { replicas: 0, available: 0, provisioning: 0, inUse: 0, failed: 0 };
@@ -66,6 +73,7 @@ export function planPool(
       replace.push(d);
       continue;
     }
+    if (!vouched(d.spec.hostRef ?? "")) continue;
     unbound++;
     if (phase === "Available") counts.available++;
     else counts.provisioning++;

@@ -28,7 +28,7 @@ import {
   type HostView,
 } from "../../scheduler/index.js";
 import type { ControllerContext } from "../context.js";
-import { desktopResources, hostView } from "../shared/hostview.js";
+import { desktopResources, hostView, vouchedFor } from "../shared/hostview.js";
 import { Index, poolKey } from "../shared/indexes.js";
 import { patchStatusIfChanged } from "../shared/status.js";
 import { mapLimit } from "../shared/concurrency.js";
@@ -51,7 +51,9 @@ export class PoolReconciler implements Reconciler {
     if (!pool || pool.metadata.deletionTimestamp) return done(); // desktops go by owner reference
 
     const desktops = informers.desktops.byIndex(Index.Pool, key);
-    const plan = planPool(pool, desktops, this.waitingSessions(key));
+    const plan = planPool(pool, desktops, this.waitingSessions(key), (host) =>
+      vouchedFor(informers.hosts.get(host)),
+    );
     this.noteOutcomes(pool, key, desktops);
     const hosts = this.hostViews();
     const eligible = hosts.filter((h) => this.hostMatches(pool, h));
@@ -108,14 +110,15 @@ export class PoolReconciler implements Reconciler {
         this.backoff.succeeded(key, host, createdAt);
         continue;
       }
-      const record = this.backoff.failed(key, host, d.metadata.uid ?? d.metadata.name, createdAt);
+      const why = d.status?.message ?? "no message";
+      const record = this.backoff.failed(key, host, d.metadata.uid ?? d.metadata.name, createdAt, why);
       if (record === undefined) continue;
       this.ctx.events.event(
         pool,
         "Warning",
         R.ProvisioningBackoff,
         `desktop ${d.metadata.name} failed on host ${host} (${record.failures} in a row): ` +
-          `${d.status?.message ?? "no message"}; no new desktops go to ${host} for ${Math.round(record.delayMs / 1000)} s`,
+          `${why}; no new desktops go to ${host} for ${Math.round(record.delayMs / 1000)} s`,
       );
     }
   }
@@ -129,7 +132,8 @@ export class PoolReconciler implements Reconciler {
     const parts = backingOff.map((h) => {
       const until = this.ctx.clock.now() + this.backoff.remainingMs(key, h.name);
       const at = new Date(Math.ceil(until / 1000) * 1000).toISOString().replace(".000Z", "Z");
-      return `${h.name} (${this.backoff.failures(key, h.name)} failed in a row, until ${at})`;
+      const why = this.backoff.lastMessage(key, h.name);
+      return `${h.name} (${this.backoff.failures(key, h.name)} failed in a row, until ${at}${why ? `; last: ${why}` : ""})`;
     });
     return `backing off hosts where new desktops keep failing: ${parts.join(", ")}`;
   }

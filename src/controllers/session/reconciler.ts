@@ -33,6 +33,7 @@ import { imageHash } from "../pool/plan.js";
 import { drainStarted } from "../drain/budget.js";
 import { drainVerdict, earliest } from "../drain/session.js";
 import { isStale } from "../shared/stale.js";
+import { vouchedFor } from "../shared/hostview.js";
 import { logoffLock } from "./profile-lock.js";
 import { acquireProfile, releaseProfile } from "./profile-phase.js";
 import { checkTimeouts } from "./timeouts.js";
@@ -81,8 +82,7 @@ export class SessionReconciler implements Reconciler {
       return (await this.wrapUp(session, rc)) ? done() : requeueAfter(WAIT_RECHECK_MS);
 
     let desktop = await this.boundDesktop(session);
-    if (!desktop && session.status?.desktopRef)
-      return this.end(session, "DesktopFailed", `desktop ${session.status.desktopRef} disappeared`);
+    if (!desktop && session.status?.desktopRef) return this.desktopLost(session, undefined);
     const pool = this.ctx.informers.pools.get(
       keyOf({ namespace: req.namespace, name: session.spec.poolRef }),
     );
@@ -109,7 +109,7 @@ export class SessionReconciler implements Reconciler {
     }
     if (!desktop) return done(); // unreachable: no desktop means a pool (checked above)
     if (desktop.metadata.deletionTimestamp || desktop.status?.phase === "Failed")
-      return this.end(session, "DesktopFailed", desktopFailure(desktop));
+      return this.desktopLost(session, desktop);
 
     const now = this.ctx.clock.now();
     const host = desktop.spec.hostRef ? this.ctx.informers.hosts.get(desktop.spec.hostRef) : undefined;
@@ -118,6 +118,21 @@ export class SessionReconciler implements Reconciler {
 
     await this.publish(session, desktop, boundAt, profile);
     return verdict.nextCheckMs !== undefined ? requeueAfter(verdict.nextCheckMs) : done();
+  }
+
+  /**
+   * The bound desktop failed, is being deleted or is gone (undefined): the session ends,
+   * HostRemoved when its host's HostNode no longer exists, else DesktopFailed.
+   */
+  private desktopLost(
+    session: Cached<DesktopSession>,
+    desktop: Cached<Desktop> | undefined,
+  ): Promise<Result> {
+    const host = desktop?.spec.hostRef ?? session.status?.hostRef;
+    if (host && !this.ctx.informers.hosts.get(host))
+      return this.end(session, "HostRemoved", `host ${host} was removed (its HostNode was deleted)`);
+    const why = desktop ? desktopFailure(desktop) : `desktop ${session.status?.desktopRef} disappeared`;
+    return this.end(session, "DesktopFailed", why);
   }
 
   /** Pending: not bound yet, and why (the same reason for Bound and Ready). */
@@ -208,14 +223,19 @@ export class SessionReconciler implements Reconciler {
   /** Unbound, healthy desktops of the pool: Available first; spread over workers by session uid. */
   private candidates(session: Cached<DesktopSession>, pool: Cached<DesktopPool>): Cached<Desktop>[] {
     const hash = imageHash(pool);
-    const free = this.ctx.informers.desktops
+    const { desktops, hosts } = this.ctx.informers;
+    const serving = (d: Cached<Desktop>): boolean => {
+      const host = hosts.get(d.spec.hostRef ?? "");
+      return vouchedFor(host) && !drainStarted(host);
+    };
+    const free = desktops
       .byIndex(Index.Pool, poolKey(pool.metadata.namespace, pool.metadata.name))
       .filter(
         (d) =>
           !d.spec.sessionRef &&
           !d.metadata.deletionTimestamp &&
           d.status?.phase !== "Failed" &&
-          !drainStarted(this.ctx.informers.hosts.get(d.spec.hostRef ?? "")) &&
+          serving(d) &&
           (d.spec.imageHash === undefined || d.spec.imageHash === hash) &&
           !this.claimed.has(keyOf(d.metadata)) &&
           !this.spent.isBehind(d),
@@ -330,7 +350,9 @@ export class SessionReconciler implements Reconciler {
     );
     this.ctx.events.event(
       session,
-      reason === "DesktopFailed" || reason === "ProfileInUse" ? "Warning" : "Normal",
+      reason === "DesktopFailed" || reason === "HostRemoved" || reason === "ProfileInUse"
+        ? "Warning"
+        : "Normal",
       reason,
       `session ended: ${message}`,
     );

@@ -39,6 +39,16 @@ export function hostCapacity(host: Cached<HostNode>): Resources | undefined {
   };
 }
 
+/**
+ * Whether a host's agent vouches for it: the HostNode exists and is Ready (its heartbeat seen
+ * renewed within the grace period). Only such a host's desktops are bound to a session or
+ * counted Available: a desktop's own status is written by the agent, and says nothing once
+ * no agent reports for its host (AwaitingAgent) or the host is gone.
+ */
+export function vouchedFor(host: Cached<HostNode> | undefined): boolean {
+  return host !== undefined && isConditionTrue(host.status?.conditions, HostNodeConditions.Ready);
+}
+
 export function hostView(
   host: Cached<HostNode>,
   desktops: readonly Cached<Desktop>[],

@@ -19,7 +19,7 @@ import type { Clock } from "../clock.js";
 import { AdapterError, toAdapterError } from "../errors.js";
 import { Listeners } from "../simulated/listeners.js";
 import { validateDisk, validateIdentity, validateImageRef, validateSerial } from "../validate.js";
-import { Overlays } from "../../volumes/index.js";
+import { checkSources, Overlays } from "../../volumes/index.js";
 import { CommandError } from "../../volumes/command.js";
 import type { LibvirtHostConfig } from "./config.js";
 import { domainName, uidOfDomain } from "./domain-xml.js";
@@ -137,6 +137,8 @@ export class LibvirtAdapter implements HypervisorAdapter {
   create(spec: VmSpec): Promise<VmStatus> {
     return this.call(async () => {
       const record = recordFor(spec, this.clock.now()); // validates
+      // Refused here, before any record, like on every kind of host; the fetch checks again.
+      await checkSources(this.storage.sources, spec.image);
       const { uid } = spec.id;
       const made = await this.storage.locks.with(uid, async () => {
         if ((await this.storage.records.get(uid)) !== undefined) return false; // idempotent: never resized

@@ -6,6 +6,7 @@ import type { AdapterFactory } from "../registry.js";
 import { LibvirtAdapter } from "./adapter.js";
 import { parseLibvirtConfig } from "./config.js";
 import { HostStorage } from "./storage.js";
+import type { SourcePolicy } from "../../volumes/index.js";
 
 export { LibvirtAdapter, type LibvirtAdapterOptions } from "./adapter.js";
 export {
@@ -26,16 +27,18 @@ export interface LibvirtFactoryOptions {
   readonly storages?: Map<string, HostStorage>;
   /** libvirt URIs beyond the local ones that the agent's admin allowed (its --libvirt-uri). */
   readonly allowedUris?: readonly string[];
+  /** The admin's source policy: what images and boot files may be opened, and fetch bounds. */
+  readonly sources: SourcePolicy;
 }
 
-export function libvirtAdapterFactory(options: LibvirtFactoryOptions = {}): AdapterFactory {
+export function libvirtAdapterFactory(options: LibvirtFactoryOptions): AdapterFactory {
   const clock = options.clock ?? systemClock;
   const storages = options.storages ?? new Map<string, HostStorage>();
   return ({ hostName, settings }) => {
     const config = parseLibvirtConfig(hostName, settings, options.allowedUris);
     let storage = storages.get(config.storagePath);
     if (storage === undefined) {
-      storage = new HostStorage(config.storagePath, config, clock);
+      storage = new HostStorage(config.storagePath, config, clock, options.sources);
       storages.set(config.storagePath, storage);
     }
     return new LibvirtAdapter({ hostName, config, storage, clock });

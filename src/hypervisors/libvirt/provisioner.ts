@@ -8,10 +8,11 @@ import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { VmStatus } from "../adapter.js";
 import type { Clock } from "../clock.js";
-import { AdapterError, toAdapterError } from "../errors.js";
+import { toAdapterError } from "../errors.js";
 import type { LibvirtHostConfig } from "./config.js";
 import { domainName, domainXml, type KernelBoot } from "./domain-xml.js";
 import type { VmRecord } from "./records.js";
+import type { BootSources } from "./vm-spec.js";
 import type { HostStorage } from "./storage.js";
 import { isAlreadyExists, type Virsh } from "./virsh.js";
 
@@ -83,10 +84,12 @@ export class Provisioner {
     } catch (err) {
       if (task.cancelled) return;
       const error = toAdapterError(err);
-      const pull = error.reason === "ImagePullFailed" || error.reason === "ImageChecksumMismatch";
+      const pull = ["ImagePullFailed", "ImageChecksumMismatch", "SourceNotAllowed"].includes(error.reason);
       const failure = {
         reason: pull ? ("ImagePullFailed" as const) : ("ProvisioningFailed" as const),
-        message: pull ? `${error.reason}: ${error.message}` : error.message,
+        // The adapter's own reason leads when it is not already the VM's (ChecksumMismatch, ...).
+        message:
+          pull && error.reason !== "ImagePullFailed" ? `${error.reason}: ${error.message}` : error.message,
       };
       await storage.locks.with(uid, async () => {
         const now = await storage.records.get(uid);
@@ -96,14 +99,13 @@ export class Provisioner {
     }
   }
 
-  private async bootFiles(boot: KernelBoot | undefined): Promise<KernelBoot | undefined> {
+  private async bootFiles(boot: BootSources | undefined): Promise<KernelBoot | undefined> {
     if (boot === undefined) return undefined;
+    const { storage } = this.deps;
     const [kernel, initrd] = await Promise.all([
-      this.deps.storage.boot.ensure(boot.kernel),
-      boot.initrd === undefined ? undefined : this.deps.storage.boot.ensure(boot.initrd),
-    ]).catch((err: unknown) => {
-      throw new AdapterError("ImagePullFailed", `boot files: ${toAdapterError(err).message}`);
-    });
+      storage.boot.ensure(boot.kernel),
+      boot.initrd === undefined ? undefined : storage.boot.ensure(boot.initrd),
+    ]);
     return { kernel, ...(initrd ? { initrd } : {}), ...(boot.cmdline ? { cmdline: boot.cmdline } : {}) };
   }
 

@@ -5,11 +5,12 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { VmFailureReason } from "../adapter.js";
-import type { DomainOwner, KernelBoot } from "./domain-xml.js";
+import type { DomainOwner } from "./domain-xml.js";
+import type { BootSources } from "./vm-spec.js";
 import type { Firmware, ImageRef } from "../adapter.js";
 
 export interface VmRecord extends DomainOwner {
-  readonly image: ImageRef & { readonly firmware?: Firmware; readonly boot?: KernelBoot };
+  readonly image: ImageRef & { readonly firmware?: Firmware; readonly boot?: BootSources };
   /** Set once the domain was started: if it vanishes later, the VM stopped (never restarted). */
   readonly startedAt?: number;
   readonly failure?: { readonly reason: VmFailureReason; readonly message: string };

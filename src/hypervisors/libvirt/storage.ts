@@ -6,7 +6,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Clock } from "../clock.js";
-import { BootFiles, ImageCache, Overlays } from "../../volumes/index.js";
+import { BootFiles, ImageCache, Overlays, type SourcePolicy } from "../../volumes/index.js";
 import type { LibvirtHostConfig } from "./config.js";
 import { KeyedLock } from "./keyed-lock.js";
 import { noticeSocketPath } from "./notice-channel.js";
@@ -27,10 +27,11 @@ export class HostStorage {
     readonly root: string,
     config: Pick<LibvirtHostConfig, "imageCacheMinFreeBytes" | "imageRetryAfterMs">,
     clock: Clock,
+    readonly sources: SourcePolicy,
   ) {
     this.overlays = new Overlays(path.join(root, "overlays"));
     this.records = new VmRecords(path.join(root, "overlays"));
-    this.boot = new BootFiles(path.join(root, "boot"));
+    this.boot = new BootFiles(path.join(root, "boot"), sources);
     this.tmpDir = path.join(root, "tmp");
     this.noticesDir = path.join(root, "notices");
     this.cache = new ImageCache({
@@ -39,6 +40,7 @@ export class HostStorage {
       minFreeBytes: config.imageCacheMinFreeBytes,
       retryAfterMs: config.imageRetryAfterMs,
       inUse: () => this.imagesInUse(),
+      sources,
     });
   }
 

@@ -32,6 +32,7 @@ import {
 } from "./state.js";
 import { simulatedHostFacts, simulatedImageStatus, simulatedVmStatus } from "./status.js";
 import { KeyedTimers } from "./timers.js";
+import { checkSourcesLexically, type SourcePolicy } from "../../volumes/index.js";
 
 export interface SimulatedAdapterOptions {
   readonly hostName: string;
@@ -39,6 +40,8 @@ export interface SimulatedAdapterOptions {
   /** Kept by the caller across adapter instances to simulate an agent restart. */
   readonly state: SimulatedHostState;
   readonly clock: Clock;
+  /** The admin's source policy: a pool is refused the same way as on a real host. */
+  readonly sources: SourcePolicy;
 }
 
 export class SimulatedAdapter implements HypervisorAdapter {
@@ -47,6 +50,7 @@ export class SimulatedAdapter implements HypervisorAdapter {
   private readonly config: SimulatedHostConfig;
   private readonly state: SimulatedHostState;
   private readonly clock: Clock;
+  private readonly sources: SourcePolicy;
   private readonly random: Random;
   private readonly listeners = new Listeners();
   /** At most one timer per provisioning VM ("vm:<domain>") or pulling image ("image:<sha>"). */
@@ -54,7 +58,13 @@ export class SimulatedAdapter implements HypervisorAdapter {
   private closed = false;
 
   constructor(options: SimulatedAdapterOptions) {
-    ({ hostName: this.hostName, config: this.config, state: this.state, clock: this.clock } = options);
+    ({
+      hostName: this.hostName,
+      config: this.config,
+      state: this.state,
+      clock: this.clock,
+      sources: this.sources,
+    } = options);
     this.random = mulberry32(this.config.seed);
     this.timers = new KeyedTimers(this.clock);
     // After a restart, pick up the work the previous instance left in flight.
@@ -72,6 +82,7 @@ export class SimulatedAdapter implements HypervisorAdapter {
     this.guard();
     validateImageRef(ref);
     if (signal?.aborted) throw abortedError();
+    checkSourcesLexically(this.sources, ref);
     const image = this.startPull(ref);
     const pulling = this.timers.whenDone(`image:${ref.sha256}`);
     if (pulling !== undefined) await untilAborted(pulling, signal);
@@ -86,6 +97,7 @@ export class SimulatedAdapter implements HypervisorAdapter {
   async create(spec: VmSpec): Promise<VmStatus> {
     this.guard();
     validateVmSpec(spec);
+    checkSourcesLexically(this.sources, spec.image);
     const domain = simulatedDomainName(spec.id);
     const existing = this.state.vms.get(domain);
     if (existing !== undefined) {

@@ -5,6 +5,7 @@ import { systemClock, type Clock } from "../clock.js";
 import { SimulatedAdapter } from "./adapter.js";
 import { parseSimulatedConfig } from "./config.js";
 import { SimulatedHostState } from "./state.js";
+import type { SourcePolicy } from "../../volumes/index.js";
 
 export { SimulatedAdapter, type SimulatedAdapterOptions } from "./adapter.js";
 export {
@@ -21,9 +22,11 @@ export interface SimulatedFactoryOptions {
   readonly clock?: Clock;
   /** Host name → state; defaults to a fresh map owned by the factory. */
   readonly states?: Map<string, SimulatedHostState>;
+  /** The admin's source policy, applied as on a real host (nothing is opened here). */
+  readonly sources: SourcePolicy;
 }
 
-export function simulatedAdapterFactory(options: SimulatedFactoryOptions = {}): AdapterFactory {
+export function simulatedAdapterFactory(options: SimulatedFactoryOptions): AdapterFactory {
   const clock = options.clock ?? systemClock;
   const states = options.states ?? new Map<string, SimulatedHostState>();
   return ({ hostName, settings }) => {
@@ -33,6 +36,6 @@ export function simulatedAdapterFactory(options: SimulatedFactoryOptions = {}): 
       state = new SimulatedHostState();
       states.set(hostName, state);
     }
-    return new SimulatedAdapter({ hostName, config, state, clock });
+    return new SimulatedAdapter({ hostName, config, state, clock, sources: options.sources });
   };
 }

@@ -16,6 +16,9 @@ import { ObjectClient, RestClient } from "../../../src/runtime/index.js";
 import { deleteNamespace, kubeConfig } from "./cluster.js";
 import { startGriddesk, stopAll, type GriddeskProcess } from "./processes.js";
 
+/** Where the tests' simulated pools say their image is: the root their agents allow. */
+export const IMAGE_ROOT = "/srv/images";
+
 export const IMAGE = {
   source: "file:///srv/images/golden.qcow2",
   sha256: "b".repeat(64),
@@ -82,6 +85,8 @@ export interface AgentArgs {
   stateDir: string;
   labels?: Record<string, string>;
   provisionMs?: number;
+  /** The directories the admin allows sources in (default: IMAGE_ROOT, where IMAGE is). */
+  sourceRoots?: string[];
   extra?: string[];
 }
 
@@ -111,6 +116,8 @@ export function startSimulatedAgent(name: string, a: AgentArgs): GriddeskProcess
     "5",
     "--simulated-provision-ms",
     String(a.provisionMs ?? 300),
+    // The admin's source policy, as for any agent: the simulated hosts judge sources like real ones.
+    ...(a.sourceRoots ?? [IMAGE_ROOT]).flatMap((root) => ["--allow-source-root", root]),
     ...(labels ? ["--host-labels", labels] : []),
     ...(a.extra ?? []),
   ]);

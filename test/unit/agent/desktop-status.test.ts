@@ -93,6 +93,37 @@ describe("desiredDesktopStatus", () => {
     });
   });
 
+  it("a source the admin does not allow is ImageReady False SourceNotAllowed, refused at create or at the fetch", () => {
+    const refusedAtCreate = desiredDesktopStatus(
+      desktop(),
+      { kind: "rejected", reason: "SourceNotAllowed", message: "/etc/shadow is not under a local root" },
+      NOW,
+    );
+    expect(conditions(refusedAtCreate.conditions)).toMatchObject({ ImageReady: "False/SourceNotAllowed" });
+    const failedVm = { ...vm("failed"), reason: "ImagePullFailed" as const };
+    const atFetch = desiredDesktopStatus(
+      desktop(),
+      {
+        kind: "vm",
+        vm: { ...failedVm, message: "SourceNotAllowed: http://10.0.0.1/x is not under a URL prefix" },
+      },
+      NOW,
+    );
+    expect(conditions(atFetch.conditions)).toMatchObject({ ImageReady: "False/SourceNotAllowed" });
+    const bootMismatch = desiredDesktopStatus(
+      desktop(),
+      { kind: "vm", vm: { ...failedVm, message: "ImageChecksumMismatch: boot file /k does not match" } },
+      NOW,
+    );
+    expect(conditions(bootMismatch.conditions)).toMatchObject({ ImageReady: "False/ChecksumMismatch" });
+    const plainFailure = desiredDesktopStatus(
+      desktop(),
+      { kind: "vm", vm: { ...failedVm, message: "cannot fetch http://x/y: HTTP 500" } },
+      NOW,
+    );
+    expect(conditions(plainFailure.conditions)).toMatchObject({ ImageReady: "False/ImagePullFailed" });
+  });
+
   it("keeps the controller's conditions and never mutates the cached object", () => {
     const scheduled: Condition = {
       type: "Scheduled",

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { libvirtAgentSetup } from "../../../src/agent/libvirt/setup.js";
 import { parseLibvirtConfig } from "../../../src/hypervisors/libvirt/config.js";
+import { DENY_ALL } from "../../../src/volumes/index.js";
 
 describe("libvirtAgentSetup", () => {
   it("turns the agent's flags into per-host settings the adapter's config accepts", () => {
@@ -10,6 +11,7 @@ describe("libvirtAgentSetup", () => {
       vncListen: "0.0.0.0",
       endpointHost: "hv.example.org",
       domainType: "kvm",
+      sources: DENY_ALL,
     });
     expect(hosts.map((h) => h.name)).toEqual(["hv-1", "hv-2"]);
     const config = parseLibvirtConfig("hv-2", hosts[1]?.overrides ?? {});
@@ -22,7 +24,7 @@ describe("libvirtAgentSetup", () => {
   });
 
   it("leaves unset flags to the config's defaults (TCG domains, the host's own libvirtd)", () => {
-    const { hosts } = libvirtAgentSetup({ hosts: ["hv-1"] });
+    const { hosts } = libvirtAgentSetup({ hosts: ["hv-1"], sources: DENY_ALL });
     expect(parseLibvirtConfig("hv-1", hosts[0]?.overrides ?? {})).toMatchObject({
       uri: "qemu:///system",
       domainType: "qemu",

@@ -9,6 +9,7 @@ import {
   SimulatedHostState,
 } from "../../../src/hypervisors/simulated/index.js";
 import { SHA, StepClock } from "./fixtures.js";
+import { testSources } from "../hypervisors/sim-helpers.js";
 
 const config = parseSimulatedConfig("sim-a", {
   provisioningLatency: { mean: 1000, jitter: 0 },
@@ -21,12 +22,12 @@ function spec(n: number): VmSpec {
     cpuMilli: 2000,
     memoryBytes: 4 * 1024 ** 3,
     diskBytes: 40 * 1024 ** 3,
-    image: { source: "file:///img.qcow2", sha256: SHA, format: "qcow2" },
+    image: { source: "file:///srv/images/img.qcow2", sha256: SHA, format: "qcow2" },
   };
 }
 
 const adapterOver = (state: SimulatedHostState, clock: StepClock): SimulatedAdapter =>
-  new SimulatedAdapter({ hostName: "sim-a", config, state, clock });
+  new SimulatedAdapter({ hostName: "sim-a", config, state, clock, sources: testSources });
 
 describe("simulated state file", () => {
   it("round-trips VMs, images and free displays through JSON", async () => {

@@ -95,7 +95,7 @@ describe.each(kindDefinitions.map((d) => [d.kind, d] as const))("%s schema", (_k
   it("writes CEL messages that name a field path, and points fieldPath at a real property", () => {
     for (const { path, schema } of nodes) {
       for (const rule of schema["x-kubernetes-validations"] ?? []) {
-        expect(rule.message).toMatch(/^(spec|status)\.[A-Za-z.]+ /);
+        expect(rule.message).toMatch(/^(spec|status)\.[A-Za-z0-9.]+ /);
         if (rule.fieldPath) {
           const prop = rule.fieldPath.replace(/^\./, "");
           expect(`${path}.${prop}`).toBe(`${path}.${schema.properties?.[prop] ? prop : "?"}`);

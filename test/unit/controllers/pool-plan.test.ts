@@ -2,6 +2,9 @@ import { describe, expect, it } from "@jest/globals";
 import { planPool } from "../../../src/controllers/pool/plan.js";
 import { desktop, pool } from "./fixtures.js";
 
+/** Every host vouched for but "gone" (no agent reports for it). */
+const vouched = (host: string): boolean => host !== "gone";
+
 describe("planPool", () => {
   const cases: {
     name: string;
@@ -80,6 +83,13 @@ describe("planPool", () => {
       scaleIn: 0,
     },
     {
+      name: "warm desktops on a host nobody vouches for neither fill the buffer nor take room under max",
+      spec: { buffer: 2, max: 3 },
+      desktops: () => [desktop("Available", { host: "gone" }), desktop("Available", { host: "gone" })],
+      create: 2,
+      scaleIn: 0,
+    },
+    {
       name: "max lowered below what exists scales idle in",
       spec: { buffer: 0, max: 1 },
       desktops: () => [desktop("InUse", { bound: true }), desktop("Available"), desktop("Available")],
@@ -88,7 +98,7 @@ describe("planPool", () => {
     },
   ];
   it.each(cases)("$name", ({ spec, desktops, waiting, create, scaleIn, replace }) => {
-    const plan = planPool(pool(spec), desktops(), waiting ?? 0);
+    const plan = planPool(pool(spec), desktops(), waiting ?? 0, vouched);
     expect(plan.create).toBe(create);
     expect(plan.scaleIn).toBe(scaleIn);
     expect(plan.replace).toHaveLength(replace ?? 0);
@@ -99,12 +109,24 @@ describe("planPool", () => {
       pool({ buffer: 1 }),
       [desktop("Available"), desktop("Provisioning"), desktop("InUse", { bound: true }), desktop("Failed")],
       0,
+      vouched,
     );
     expect(plan.counts).toEqual({ replicas: 4, available: 1, provisioning: 1, inUse: 1, failed: 1 });
   });
 
+  it("counts a desktop on a host nobody vouches for in replicas only", () => {
+    const plan = planPool(
+      pool({ buffer: 1 }),
+      [desktop("Available", { host: "gone" }), desktop("Available")],
+      0,
+      vouched,
+    );
+    expect(plan.counts).toEqual({ replicas: 2, available: 1, provisioning: 0, inUse: 0, failed: 0 });
+    expect(plan.idle.map((d) => d.spec.hostRef)).toEqual(["h1"]);
+  });
+
   it("reports atMax when the buffer cannot grow", () => {
-    const plan = planPool(pool({ buffer: 2, max: 1 }), [desktop("InUse", { bound: true })], 0);
+    const plan = planPool(pool({ buffer: 2, max: 1 }), [desktop("InUse", { bound: true })], 0, vouched);
     expect(plan.atMax).toBe(true);
     expect(plan.create).toBe(0);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { systemClock } from "../../../src/hypervisors/clock.js";
 import { simulatedAdapterFactory } from "../../../src/hypervisors/simulated/index.js";
-import { vmSpec } from "./sim-helpers.js";
+import { vmSpec, testSources } from "./sim-helpers.js";
 
 describe("system clock", () => {
   it("runs timers and cancels them", async () => {
@@ -18,7 +18,7 @@ describe("system clock", () => {
       provisioningLatency: { mean: 20, jitter: 5 },
       imagePullLatency: { mean: 10, jitter: 0 },
     };
-    const adapter = simulatedAdapterFactory()({ hostName: "demo", settings });
+    const adapter = simulatedAdapterFactory({ sources: testSources })({ hostName: "demo", settings });
     const running = new Promise((resolve) =>
       adapter.onChange((e) => e.kind === "vm" && resolve(e.status?.state)),
     );

@@ -4,11 +4,15 @@ import { AdapterRegistry } from "../../../src/hypervisors/registry.js";
 import type { SimulatedHostState } from "../../../src/hypervisors/simulated/index.js";
 import { simulatedAdapterFactory } from "../../../src/hypervisors/simulated/index.js";
 import { ManualClock } from "./manual-clock.js";
+import { testSources } from "./sim-helpers.js";
 
 const host = { hostName: "rack3-node07", settings: {} };
 
 function registry(): AdapterRegistry {
-  return new AdapterRegistry().register("simulated", simulatedAdapterFactory({ clock: new ManualClock() }));
+  return new AdapterRegistry().register(
+    "simulated",
+    simulatedAdapterFactory({ clock: new ManualClock(), sources: testSources }),
+  );
 }
 
 describe("AdapterRegistry", () => {
@@ -46,14 +50,17 @@ describe("AdapterRegistry", () => {
   });
 
   it("refuses duplicate and unknown registrations", () => {
-    expect(() => registry().register("simulated", simulatedAdapterFactory())).toThrow(/already registered/);
+    expect(() => registry().register("simulated", simulatedAdapterFactory({ sources: testSources }))).toThrow(
+      /already registered/,
+    );
+    const factory = simulatedAdapterFactory({ sources: testSources });
     // @ts-expect-error: the type system already refuses this; the runtime check guards plain JS callers.
-    expect(() => new AdapterRegistry().register("xen", simulatedAdapterFactory())).toThrow(/known types/);
+    expect(() => new AdapterRegistry().register("xen", factory)).toThrow(/known types/);
   });
 
   it("lists its types sorted and answers has()", () => {
     const r = new AdapterRegistry()
-      .register("simulated", simulatedAdapterFactory())
+      .register("simulated", simulatedAdapterFactory({ sources: testSources }))
       .register("libvirt", () => {
         throw new Error("not built");
       });
@@ -72,7 +79,7 @@ describe("AdapterRegistry", () => {
     const states = new Map<string, SimulatedHostState>();
     const r = new AdapterRegistry().register(
       "simulated",
-      simulatedAdapterFactory({ clock: new ManualClock(), states }),
+      simulatedAdapterFactory({ clock: new ManualClock(), states, sources: testSources }),
     );
     r.create("simulated", { hostName: "a", settings: {} });
     r.create("simulated", { hostName: "b", settings: {} });

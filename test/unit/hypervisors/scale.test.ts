@@ -5,12 +5,15 @@ import type { HypervisorAdapter } from "../../../src/hypervisors/adapter.js";
 import { AdapterRegistry } from "../../../src/hypervisors/registry.js";
 import { simulatedAdapterFactory } from "../../../src/hypervisors/simulated/index.js";
 import { ManualClock } from "./manual-clock.js";
-import { vmSpec } from "./sim-helpers.js";
+import { vmSpec, testSources } from "./sim-helpers.js";
 
 describe("simulated adapter at scale", () => {
   it("serves 300 hosts with 6,000 VMs", async () => {
     const clock = new ManualClock();
-    const registry = new AdapterRegistry().register("simulated", simulatedAdapterFactory({ clock }));
+    const registry = new AdapterRegistry().register(
+      "simulated",
+      simulatedAdapterFactory({ clock, sources: testSources }),
+    );
     const hosts: HypervisorAdapter[] = [];
     for (let h = 0; h < 300; h++) {
       const profile = ["small", "medium", "large"][h % 3];

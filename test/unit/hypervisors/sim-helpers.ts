@@ -3,6 +3,7 @@ import type { DesktopIdentity, ImageRef, VmSpec } from "../../../src/hypervisors
 import { parseSimulatedConfig } from "../../../src/hypervisors/simulated/config.js";
 import { SimulatedAdapter, SimulatedHostState } from "../../../src/hypervisors/simulated/index.js";
 import { ManualClock } from "./manual-clock.js";
+import { DEFAULT_FETCH_LIMITS, type SourcePolicy } from "../../../src/volumes/index.js";
 
 export const image: ImageRef = {
   source: "file:///srv/images/win11.qcow2",
@@ -26,5 +27,16 @@ export function simHost(
   { hostName = "sim-1", clock = new ManualClock(), state = new SimulatedHostState() } = {},
 ): SimHost {
   const config = parseSimulatedConfig(hostName, settings);
-  return { adapter: new SimulatedAdapter({ hostName, config, state, clock }), clock, state };
+  return {
+    adapter: new SimulatedAdapter({ hostName, config, state, clock, sources: testSources }),
+    clock,
+    state,
+  };
 }
+
+/** The source policy unit tests' hosts run under: the images the fixtures name. */
+export const testSources: SourcePolicy = {
+  localRoots: ["/srv/images"],
+  urlPrefixes: ["https://images.example.com/"],
+  limits: DEFAULT_FETCH_LIMITS,
+};

@@ -6,11 +6,12 @@ import {
 import type { HypervisorAdapter } from "../../../src/hypervisors/adapter.js";
 import { describeAdapterContract } from "./contract.js";
 import { ManualClock } from "./manual-clock.js";
+import { testSources } from "./sim-helpers.js";
 
 describeAdapterContract("simulated", async () => {
   const clock = new ManualClock();
   const states = new Map<string, SimulatedHostState>();
-  const factory = simulatedAdapterFactory({ clock, states });
+  const factory = simulatedAdapterFactory({ clock, states, sources: testSources });
   const host = {
     hostName: "sim-contract",
     settings: {
