@@ -85,6 +85,7 @@ export async function startController(opts: ControllerOptions): Promise<Manager>
   // Fed first, before the host controller's filtered watch: every renewal is seen (renewals.ts).
   const renewals = new ObservedRenewals(clock);
   informers.leases.addHandler(renewals.handler());
+  manager.whenLeading(() => renewals.freshGrace());
   const ctx: ControllerContext = {
     manager,
     log: opts.logger,

@@ -54,6 +54,7 @@ export class Manager {
   private elector?: LeaderElector;
   private stopping?: Promise<void>;
   private controllersStarted = false;
+  private readonly onLeading: (() => void)[] = [];
   private boundPort?: number;
 
   constructor(private readonly opts: ManagerOptions) {
@@ -85,6 +86,11 @@ export class Manager {
 
   client<T extends KubeObject>(resource: ResourceRef): ObjectClient<T> {
     return new ObjectClient<T>(this.rest, resource, { fieldManager: this.opts.fieldManager });
+  }
+
+  /** Runs `fn` when this process starts leading, after the caches synced, before any controller starts. */
+  whenLeading(fn: () => void): void {
+    this.onLeading.push(fn);
   }
 
   addController(opts: Omit<ControllerOptions, "logger" | "metrics" | "clock">): Controller {
@@ -153,6 +159,7 @@ export class Manager {
     const synced = await this.informers.waitForSync();
     if (!synced || this.stopping || this.controllersStarted) return;
     this.controllersStarted = true;
+    for (const fn of this.onLeading) fn();
     for (const c of this.controllers) c.start();
   }
 

@@ -3,8 +3,9 @@
 // it with the controller's clock would fail a healthy host (agent behind) or keep a dead one
 // Ready (agent ahead). So, as Kubernetes' node lifecycle controller does with its probe
 // timestamps, a renewal is a *change* of renewTime as observed here, dated when it was observed.
-// A relist that re-sends an unchanged Lease is not a renewal. A Lease first seen (at start, or
-// by a new leader after a failover) counts as renewed then: every host gets a fresh grace period.
+// A relist that re-sends an unchanged Lease is not a renewal. A Lease first seen counts as
+// renewed then, and a process that starts leading dates every renewal it saw as a standby anew:
+// after a start or a failover every host gets a fresh grace period.
 // It is fed before any filter that drops renewals of Ready hosts (see heartbeats.ts).
 import type { Cached, Clock, EventHandler, KubeObject } from "../../runtime/index.js";
 import type { LeaseSpec } from "../context.js";
@@ -45,6 +46,16 @@ export class ObservedRenewals {
       ...(lease.spec?.holderIdentity ? { holder: lease.spec.holderIdentity } : {}),
       observedAt: this.clock.now(),
     });
+  }
+
+  /**
+   * Dates every renewal seen so far now: a new leader gives every host a fresh grace period
+   * (the node lifecycle controller does the same), rather than judge hosts on observations it
+   * made as a standby, whose watch may have lagged.
+   */
+  freshGrace(): void {
+    const now = this.clock.now();
+    for (const [name, seen] of this.byLease) this.byLease.set(name, { ...seen, observedAt: now });
   }
 
   forget(lease: Cached<Lease>): void {

@@ -78,4 +78,15 @@ describe("ObservedRenewals", () => {
     renewals.handler().delete?.(old);
     expect(renewals.get("host-h1")).toBeUndefined();
   });
+
+  it("gives every host a fresh grace period when this process starts leading", async () => {
+    const clock = new ManualClock(now);
+    const renewals = new ObservedRenewals(clock);
+    renewals.handler().add?.(lease("2026-11-25T10:00:40Z")); // seen as a standby
+    await clock.advance(60_000);
+    expect(hostReadiness(renewals.get("host-h1"), clock.now(), 8_000).reason).toBe("HeartbeatExpired");
+    renewals.freshGrace();
+    expect(renewals.get("host-h1")?.observedAt).toBe(now + 60_000);
+    expect(hostReadiness(renewals.get("host-h1"), clock.now(), 8_000).status).toBe("True");
+  });
 });
