@@ -1,14 +1,16 @@
-// `npm run generate` writes the CRDs and TypeScript types from src/api/schema;
+// `npm run generate` writes the CRDs and TypeScript types from src/api/schema, and KubeVirt's
+// types and test CRDs from its spec (third_party/kubevirt);
 // `npm run verify-generated` (--check) writes nothing and exits 1 naming each stale file.
 import { fileURLToPath } from "node:url";
 import { findStale, writeGenerated } from "../src/api/codegen/files.js";
 import { renderGeneratedFiles } from "../src/api/codegen/render.js";
 import { kindDefinitions } from "../src/api/schema/index.js";
+import { renderKubevirtFiles } from "../src/hypervisors/kubevirt/codegen/render.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 async function main(check: boolean): Promise<number> {
-  const files = await renderGeneratedFiles(kindDefinitions);
+  const files = [...(await renderGeneratedFiles(kindDefinitions)), ...(await renderKubevirtFiles(root))];
   if (!check) {
     const changed = await writeGenerated(root, files);
     console.log(changed.length ? `updated: ${changed.join(", ")}` : "generated files are up to date");

@@ -93,6 +93,17 @@ export async function installCrds(): Promise<void> {
 }
 
 /**
+ * Applies KubeVirt's VirtualMachineInstance and VirtualMachine CRDs (generated from KubeVirt's
+ * spec into third_party/kubevirt/crds) and waits until they are Established. Server-side: each is
+ * larger than the 256 KiB a client-side apply's annotation may hold.
+ */
+export async function installKubevirtCrds(): Promise<void> {
+  const dir = new URL("../../../third_party/kubevirt/crds/", import.meta.url).pathname;
+  await mustKubectl(["apply", "--server-side", "--force-conflicts", "-f", dir]);
+  await mustKubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", dir]);
+}
+
+/**
  * The suite's one wait: polls `check` until it returns a truthy value (which it resolves with), or
  * throws once `timeoutMs` has passed, naming `what` and the check's last error. A deadline here
  * is how long a slow machine may take, never a figure under test (those are benchmarks).
