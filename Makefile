@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH)
 
-.PHONY: help deps k8s-binaries helm-binary cluster-up cluster-down generate verify build test test-stress test-unit test-integration torture-profiles run clean bench bench-storm bench-steady bench-scale bench-drain bench-libvirt bench-profiles
+.PHONY: help deps k8s-binaries helm-binary kwok-binary cluster-up cluster-down generate verify build test test-stress test-unit test-integration torture-profiles run clean bench bench-storm bench-steady bench-scale bench-drain bench-libvirt bench-profiles
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -18,6 +18,9 @@ k8s-binaries: ## build etcd, kube-apiserver, kube-controller-manager, kubectl fr
 
 helm-binary: ## build helm from its Go module (cached)
 	@hack/build-helm.sh >/dev/null
+
+kwok-binary: ## build kwok (stands in for KubeVirt's node side in tests) from its Go module (cached)
+	@hack/build-kwok.sh >/dev/null
 
 cluster-up: deps ## start a throwaway local control plane (prints the KUBECONFIG export)
 	@hack/cluster-up.sh

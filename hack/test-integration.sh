@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The integration half of `make test` (also what `make test-stress` runs): a real libvirtd with
-# QEMU and the bootable test image, a real SFTP file server for profiles, a real control plane of its own (separate directory and ports
+# QEMU and the bootable test image, a real SFTP file server for profiles, kwok for KubeVirt's
+# node side, a real control plane of its own (separate directory and ports
 # from `make run`'s, torn down afterwards), then the integration tests. Arguments go to jest
 # (e.g. a path filter: hack/test-integration.sh pool-backoff).
 set -euo pipefail
@@ -14,6 +15,10 @@ echo "test image: $(hack/build-test-image.sh)"
 
 step "real file server for profiles (OpenSSH's SFTP server on 127.0.0.1)"
 eval "$(hack/fileserver-up.sh)"
+
+step "kwok, standing in for KubeVirt's node side (built once from its Go module, cached)"
+export GRIDDESK_KWOK=${GRIDDESK_KWOK:-$(hack/build-kwok.sh || true)}
+echo "kwok: ${GRIDDESK_KWOK:-not built (the KubeVirt tests will fail and say so)}"
 
 step "integration tests on a real control plane"
 export GRIDDESK_CLUSTER_DIR=${GRIDDESK_TEST_CLUSTER_DIR:-$PWD/.griddesk/test-cluster}

@@ -21,16 +21,17 @@ export interface GriddeskProcess {
 }
 
 export function startGriddesk(name: string, args: string[]): GriddeskProcess {
-  const logFile = path.join(logDir, `${String(++counter).padStart(2, "0")}-${name}.log`);
-  const out = createWriteStream(logFile);
   // `node --import tsx` (not the tsx binary, which forks a second process that a SIGKILL
   // would orphan): one process per component, as in production.
   const node = path.join(repo, "node_modules/.bin/node");
-  const child = spawn(node, ["--import", "tsx", path.join(repo, "src/cli/main.ts"), ...args], {
-    cwd: repo,
-    env: { ...process.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  return startProcess(name, node, ["--import", "tsx", path.join(repo, "src/cli/main.ts"), ...args]);
+}
+
+/** Any program as a child process of the test, its output in a log file of its own. */
+export function startProcess(name: string, file: string, args: string[]): GriddeskProcess {
+  const logFile = path.join(logDir, `${String(++counter).padStart(2, "0")}-${name}.log`);
+  const out = createWriteStream(logFile);
+  const child = spawn(file, args, { cwd: repo, env: { ...process.env }, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
