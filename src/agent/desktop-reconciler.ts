@@ -12,7 +12,7 @@ import {
 } from "../api/index.js";
 import type { EventSink } from "../controllers/shared/events.js";
 import { Superseded } from "../controllers/shared/superseded.js";
-import { AdapterError, type VmStatus } from "../hypervisors/index.js";
+import { AdapterError, describeEndpoint, type VmStatus } from "../hypervisors/index.js";
 import {
   done,
   keyOf,
@@ -315,7 +315,7 @@ export class DesktopReconciler implements Reconciler {
       this.deps.events.event(desktop, "Normal", "Provisioning", `creating the VM on host ${host.name}`);
     if (ready(status.phase) && !ready(was)) {
       const e = status.endpoint;
-      const where = e ? ` at ${e.protocol}://${e.host}:${e.port}` : "";
+      const where = e ? ` at ${describeEndpoint(e)}` : "";
       this.deps.events.event(desktop, "Normal", "DesktopReady", `VM running on host ${host.name}${where}`);
     }
     if (status.phase === "Failed" && was !== "Failed") {

@@ -9,9 +9,10 @@ import {
   type Condition,
   type ConditionUpdate,
   type Desktop,
+  type DesktopEndpoint,
   type DesktopStatus,
 } from "../api/index.js";
-import type { ImageStatus, VmStatus } from "../hypervisors/index.js";
+import { describeEndpoint, type ImageStatus, type VmStatus } from "../hypervisors/index.js";
 import type { Cached } from "../runtime/index.js";
 
 /** What the agent found out about a desktop's VM. */
@@ -96,14 +97,14 @@ function observed(
     ...(vm.overlayPath !== undefined ? { overlayPath: vm.overlayPath } : {}),
   };
   if (vm.state === "running" && vm.endpoint !== undefined) {
-    const { protocol, host, port } = vm.endpoint;
+    const endpoint = structuredClone(vm.endpoint) as DesktopEndpoint;
     const fields: DesktopStatus = {
       ...ids,
       phase: desktop.spec.sessionRef ? "InUse" : "Available",
-      endpoint: { protocol, host, port },
+      endpoint,
       provisionedAt: desktop.status?.provisionedAt ?? toKubeTime(now),
     };
-    const ready = cond(C.Ready, "True", R.DesktopReady, `${protocol}://${host}:${port}`);
+    const ready = cond(C.Ready, "True", R.DesktopReady, describeEndpoint(endpoint));
     const running = cond(C.VMRunning, "True", R.Running, "the hypervisor reports the VM running");
     return { fields, updates: [ready, running, ...(image ? [image] : [])] };
   }

@@ -23,15 +23,16 @@ export function vmSpecFor(desktop: Cached<Desktop>): VmSpec {
 }
 
 /**
- * The image ref, with the image's direct-kernel-boot block riding along as an extra field: the
- * libvirt adapter boots it, adapters that do not know it ignore it.
+ * The image ref, with the image's direct-kernel-boot block and containerDisk riding along as extra
+ * fields: the libvirt adapter boots the one, the KubeVirt adapter the other; others ignore them.
  */
 function imageFor(image: Cached<Desktop>["spec"]["image"]): VmSpec["image"] {
-  const ref: VmSpec["image"] & { boot?: DirectKernelBoot } = {
+  const ref: VmSpec["image"] & { boot?: DirectKernelBoot; containerDisk?: string } = {
     source: image.source,
     sha256: image.sha256,
     format: image.format ?? "qcow2",
     ...(image.boot !== undefined ? { boot: { ...image.boot } } : {}),
+    ...(image.containerDisk !== undefined ? { containerDisk: image.containerDisk } : {}),
   };
   return ref;
 }

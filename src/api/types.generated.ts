@@ -495,6 +495,10 @@ export interface DesktopImage {
    */
   format?: "qcow2" | "raw"
   boot?: DirectKernelBoot
+  /**
+   * The same golden image as a KubeVirt containerDisk, for KubeVirt hosts: an OCI image reference pinned by digest, e.g. registry.example.com/golden/win11@sha256:<64 hex>. Build it from the file whose sha256 is above (the qcow2 under /disk/ in the image), so every kind of host boots the same bytes. Pools without it are refused on KubeVirt hosts.
+   */
+  containerDisk?: string
 }
 
 /**
@@ -865,7 +869,7 @@ export interface DesktopStatus {
 }
 
 /**
- * Where a client connects to the desktop's console or remote display.
+ * Where a client connects to the desktop's console or remote display: a host and port (libvirt, simulated), or a KubeVirt VirtualMachineInstance whose console the API server serves (kubevirt).
  */
 export interface DesktopEndpoint {
   /**
@@ -875,11 +879,26 @@ export interface DesktopEndpoint {
   /**
    * Host name or IP address to connect to.
    */
-  host: string
+  host?: string
   /**
    * TCP port to connect to.
    */
-  port: number
+  port?: number
+  kubevirt?: KubevirtConsole
+}
+
+/**
+ * The VirtualMachineInstance whose VNC console is the API server's subresource /apis/subresources.kubevirt.io/v1/namespaces/NAMESPACE/virtualmachineinstances/NAME/vnc (a websocket; RBAC: get on virtualmachineinstances/vnc).
+ */
+export interface KubevirtConsole {
+  /**
+   * The VMI's namespace.
+   */
+  namespace: string
+  /**
+   * The VMI's name.
+   */
+  name: string
 }
 
 /**

@@ -55,10 +55,30 @@ export type VmFailureReason = "ProvisioningFailed" | "ImagePullFailed" | "VmStop
 
 export type EndpointProtocol = "vnc" | "spice" | "rdp";
 
-export interface Endpoint {
+/** A console reached at a host and port (libvirt's VNC server, the simulator's). */
+export interface NetworkEndpoint {
   readonly protocol: EndpointProtocol;
   readonly host: string;
   readonly port: number;
+}
+
+/** A KubeVirt VMI's console: the API server's VNC subresource of this VMI, not a host and port. */
+export interface KubevirtConsoleEndpoint {
+  readonly protocol: "vnc";
+  readonly kubevirt: { readonly namespace: string; readonly name: string };
+}
+
+export type Endpoint = NetworkEndpoint | KubevirtConsoleEndpoint;
+
+/** How an endpoint reads in messages and Events: vnc://host:5901, or the VMI's console. */
+export function describeEndpoint(e: {
+  protocol: string;
+  host?: string;
+  port?: number;
+  kubevirt?: { namespace: string; name: string };
+}): string {
+  if (e.kubevirt) return `${e.protocol} console of VMI ${e.kubevirt.namespace}/${e.kubevirt.name}`;
+  return `${e.protocol}://${e.host ?? "?"}:${e.port ?? "?"}`;
 }
 
 export interface VmStatus {

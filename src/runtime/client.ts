@@ -52,13 +52,16 @@ export interface ListOptions {
 
 export class ObjectClient<T extends KubeObject> {
   private readonly fieldManager: string;
+  /** Creates with fieldValidation=Strict (the KubeVirt adapter: every VMI checked by KubeVirt's schema). */
+  private readonly strictCreate: boolean;
 
   constructor(
     private readonly rest: RestClient,
     readonly resource: ResourceRef,
-    opts: { fieldManager?: string } = {},
+    opts: { fieldManager?: string; strictCreate?: boolean } = {},
   ) {
     this.fieldManager = opts.fieldManager ?? "griddesk";
+    this.strictCreate = opts.strictCreate ?? false;
   }
 
   get(name: ObjectName): Promise<T> {
@@ -100,7 +103,8 @@ export class ObjectClient<T extends KubeObject> {
     return this.rest.request<T>({
       method: "POST",
       path: collectionPath(this.resource, obj.metadata.namespace),
-      query: { fieldManager: this.fieldManager },
+      // Strict: a field the schema does not know is refused, not silently dropped.
+      query: { fieldManager: this.fieldManager, ...(this.strictCreate ? { fieldValidation: "Strict" } : {}) },
       body: obj,
     });
   }

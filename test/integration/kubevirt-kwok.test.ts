@@ -15,7 +15,7 @@ import {
   kubectl,
   mustKubectl,
 } from "./support/cluster.js";
-import { createKwokNode, FAILING_NODE, startKwok } from "./support/kwok.js";
+import { createKwokNode, FAILING_NODE, kwokNodeReady, startKwok } from "./support/kwok.js";
 import { uniq } from "./support/griddesk.js";
 import type { GriddeskProcess } from "./support/processes.js";
 
@@ -62,18 +62,7 @@ const fail = (err: unknown): never => {
 
 describe("kwok standing in for KubeVirt's node side", () => {
   it("keeps its Nodes Ready", async () => {
-    await eventually(
-      "the kwok node Ready",
-      async () =>
-        (await mustKubectl([
-          "get",
-          "node",
-          node,
-          "-o",
-          "jsonpath={.status.conditions[?(@.type=='Ready')].status}",
-        ])) === "True",
-      30_000,
-    ).catch(fail);
+    await kwokNodeReady(kwok, node);
   });
 
   it("moves a pinned VMI through Scheduling and Scheduled to Running", async () => {

@@ -6,7 +6,10 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
+import type { Desktop } from "../../src/api/types.generated.js";
+import { Resources } from "../../src/controllers/shared/resources.js";
 import { diskInfo } from "../../src/volumes/qemu-img.js";
+import { watchObjects } from "./drain-support.js";
 import { createTestNamespace, deleteNamespace, eventually, installCrds } from "./support/cluster.js";
 import { clients, sessionObject, startControllerProcess, uniq } from "./support/griddesk.js";
 import { stopAll, type GriddeskProcess } from "./support/processes.js";
@@ -125,22 +128,24 @@ describe("libvirt desktops", () => {
 
   it("an image whose checksum does not match: Failed desktops, host and pool say why, no domain", async () => {
     const wrong = { ...image, sha256: "0".repeat(64) };
+    // Watched, not polled: a failed desktop is replaced within moments, so a poll can miss it.
+    let failedSeen: Desktop | undefined;
+    const watch = await watchObjects<Desktop>(Resources.Desktop, { namespace: ns }, (d) => {
+      if (
+        d.metadata.ownerReferences?.[0]?.name === "bad" &&
+        d.status?.phase === "Failed" &&
+        d.status?.conditions?.some((x) => x.type === "ImageReady" && x.reason === "ChecksumMismatch")
+      )
+        failedSeen ??= structuredClone(d) as Desktop;
+    });
     await c.pools.create(
       libvirtPool(ns, "bad", wrong, { buffer: 1, hostSelector: { matchLabels: { site } } }),
     );
     const failed = await eventually(
       "a desktop Failed with ChecksumMismatch",
-      async () => {
-        const list = await c.desktops.list({ namespace: ns });
-        return list.find(
-          (d) =>
-            d.metadata.ownerReferences?.[0]?.name === "bad" &&
-            d.status?.phase === "Failed" &&
-            d.status?.conditions?.some((x) => x.type === "ImageReady" && x.reason === "ChecksumMismatch"),
-        );
-      },
+      async () => failedSeen,
       120_000,
-    );
+    ).finally(() => watch.stop());
     expect(failed.status?.message).toContain("ImageChecksumMismatch");
     const pool = await eventually("pool ProvisioningFailing", async () => {
       const p = await c.pools.get({ namespace: ns, name: "bad" });

@@ -157,6 +157,14 @@ export const desktopImage: Schema = tsNamed("DesktopImage", {
       default: "qcow2",
     },
     boot: bootSpec,
+    containerDisk: text(
+      "The same golden image as a KubeVirt containerDisk, for KubeVirt hosts: an OCI image reference pinned " +
+        "by digest, e.g. registry.example.com/golden/win11@sha256:<64 hex>. Build it from the file whose sha256 " +
+        "is above (the qcow2 under /disk/ in the image), so every kind of host boots the same bytes. Pools " +
+        "without it are refused on KubeVirt hosts.",
+      1024,
+      { pattern: "^[a-z0-9]([a-z0-9._/:-]*[a-z0-9])?@sha256:[a-f0-9]{64}$" },
+    ),
   },
 });
 
@@ -187,9 +195,11 @@ export const desktopResources: Schema = tsNamed("DesktopResources", {
 });
 
 export const endpoint: Schema = tsNamed("DesktopEndpoint", {
-  description: "Where a client connects to the desktop's console or remote display.",
+  description:
+    "Where a client connects to the desktop's console or remote display: a host and port (libvirt, " +
+    "simulated), or a KubeVirt VirtualMachineInstance whose console the API server serves (kubevirt).",
   type: "object",
-  required: ["protocol", "host", "port"],
+  required: ["protocol"],
   properties: {
     protocol: tsNamed(
       "DisplayProtocol",
@@ -202,7 +212,30 @@ export const endpoint: Schema = tsNamed("DesktopEndpoint", {
     ),
     host: text("Host name or IP address to connect to.", 253, { minLength: 1 }),
     port: integer("TCP port to connect to.", 1, 65535),
+    kubevirt: tsNamed("KubevirtConsole", {
+      description:
+        "The VirtualMachineInstance whose VNC console is the API server's subresource " +
+        "/apis/subresources.kubevirt.io/v1/namespaces/NAMESPACE/virtualmachineinstances/NAME/vnc (a " +
+        "websocket; RBAC: get on virtualmachineinstances/vnc).",
+      type: "object",
+      required: ["namespace", "name"],
+      properties: {
+        namespace: text("The VMI's namespace.", 63, { minLength: 1 }),
+        name: text("The VMI's name.", 253, { minLength: 1 }),
+      },
+    }),
   },
+  "x-kubernetes-validations": [
+    {
+      rule: "has(self.kubevirt) ? !has(self.host) && !has(self.port) : has(self.host) && has(self.port)",
+      message: "status.endpoint has either host and port, or kubevirt (a VMI's console), not both",
+    },
+    {
+      rule: "!has(self.kubevirt) || self.protocol == 'vnc'",
+      message: "status.endpoint.protocol must be vnc for a KubeVirt console",
+      fieldPath: ".protocol",
+    },
+  ],
 });
 
 const SFTP_ADDRESS = "^sftp://([A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?$";

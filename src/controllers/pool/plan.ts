@@ -29,11 +29,10 @@ export interface PoolPlan {
 
 /** Identifies the pool's golden image; desktops carry it so an image change can retire them. */
 export function imageHash(pool: Cached<DesktopPool>): string {
-  const { source, sha256, format, boot } = pool.spec.image;
-  return createHash("sha256")
-    .update(JSON.stringify([source, sha256, format ?? "qcow2", boot ?? null]))
-    .digest("hex")
-    .slice(0, 16);
+  const { source, sha256, format, boot, containerDisk } = pool.spec.image;
+  // containerDisk only when set: pools without one keep the hash (and desktops) they had.
+  const parts = [source, sha256, format ?? "qcow2", boot ?? null, ...(containerDisk ? [containerDisk] : [])];
+  return createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
 }
 
 /**

@@ -34,6 +34,7 @@ import { drainStarted } from "../drain/budget.js";
 import { drainVerdict, earliest } from "../drain/session.js";
 import { isStale } from "../shared/stale.js";
 import { vouchedFor } from "../shared/hostview.js";
+import { describeEndpoint } from "../../hypervisors/adapter.js";
 import { logoffLock } from "./profile-lock.js";
 import { acquireProfile, releaseProfile } from "./profile-phase.js";
 import { checkTimeouts } from "./timeouts.js";
@@ -298,7 +299,7 @@ export class SessionReconciler implements Reconciler {
     const firstTime = !knownReadyAt;
     const readyAt = knownReadyAt ?? toKubeTime(new Date(this.ctx.clock.now()));
     if (firstTime) this.rememberPublished(uid, readyAt);
-    const address = `${endpoint.protocol}://${endpoint.host}:${endpoint.port}`;
+    const address = describeEndpoint(endpoint);
     const written = await this.setStatus(
       session,
       { ...base, phase: "Ready", endpoint: { ...endpoint }, readyAt },

@@ -101,6 +101,14 @@ export async function installKubevirtCrds(): Promise<void> {
   const dir = new URL("../../../third_party/kubevirt/crds/", import.meta.url).pathname;
   await mustKubectl(["apply", "--server-side", "--force-conflicts", "-f", dir]);
   await mustKubectl(["wait", "--for=condition=Established", "--timeout=60s", "-f", dir]);
+  // The API server publishes a new CRD's OpenAPI a moment after it is Established; kwok reads it
+  // at start and exits without it ("GroupVersion (kubevirt.io/v1) not found as OpenAPI V3 path").
+  await eventually(
+    "kubevirt.io/v1 in the API server's OpenAPI v3",
+    async () => (await mustKubectl(["get", "--raw", "/openapi/v3"])).includes('"apis/kubevirt.io/v1"'),
+    60_000,
+    250,
+  );
 }
 
 /**

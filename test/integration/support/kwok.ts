@@ -6,7 +6,7 @@
 // hack/test-integration.sh builds kwok once (hack/build-kwok.sh) and names it in GRIDDESK_KWOK.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { mustKubectl } from "./cluster.js";
+import { eventually, mustKubectl } from "./cluster.js";
 import { startProcess, type GriddeskProcess } from "./processes.js";
 
 const repo = new URL("../../../", import.meta.url).pathname;
@@ -45,7 +45,7 @@ export function startKwok(name = "kwok"): GriddeskProcess {
 export async function createKwokNode(
   name: string,
   labels: Record<string, string> = {},
-  allocatable = { cpu: "16", memory: "64Gi", pods: "110" },
+  allocatable = { cpu: "16", memory: "64Gi", "ephemeral-storage": "500Gi", pods: "110" },
 ): Promise<void> {
   const node = {
     apiVersion: "v1",
@@ -59,4 +59,30 @@ export async function createKwokNode(
     status: { allocatable, capacity: allocatable },
   };
   await mustKubectl(["apply", "--server-side", "-f", "-"], JSON.stringify(node));
+}
+
+/**
+ * Waits until kwok has made `node` Ready; fails at once, with kwok's log, if kwok has exited
+ * (a test must not wait out every timeout for a simulator that is not there).
+ */
+export async function kwokNodeReady(kwok: GriddeskProcess, node: string): Promise<void> {
+  await eventually(
+    `kwok to make Node ${node} Ready`,
+    async () => {
+      if (kwok.child.exitCode !== null || kwok.child.signalCode !== null)
+        throw new Error(`kwok exited (${kwok.child.exitCode ?? kwok.child.signalCode}):\n${kwok.tail(10)}`);
+      const ready = await mustKubectl([
+        "get",
+        "node",
+        node,
+        "-o",
+        "jsonpath={.status.conditions[?(@.type=='Ready')].status}",
+      ]);
+      return ready === "True";
+    },
+    30_000,
+    100,
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}\n--- kwok\n${kwok.tail(10)}`);
+  });
 }

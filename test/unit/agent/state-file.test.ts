@@ -9,7 +9,7 @@ import {
   SimulatedHostState,
 } from "../../../src/hypervisors/simulated/index.js";
 import { SHA, StepClock } from "./fixtures.js";
-import { testSources } from "../hypervisors/sim-helpers.js";
+import { testSources, portOf } from "../hypervisors/sim-helpers.js";
 
 const config = parseSimulatedConfig("sim-a", {
   provisioningLatency: { mean: 1000, jitter: 0 },
@@ -52,7 +52,7 @@ describe("simulated state file", () => {
     await after.create(spec(4));
     await after.create(spec(5));
     clock.advance(5000);
-    const ports = (await after.list()).map((vm) => vm.endpoint?.port);
+    const ports = (await after.list()).map((vm) => portOf(vm));
     expect(new Set(ports).size).toBe(ports.length);
   });
 

@@ -15,10 +15,15 @@ export interface ContractHarness {
   readonly image: ImageRef;
   /** Let some time pass: advance a manual clock, or sleep. */
   tick(): Promise<void>;
+  /**
+   * The optional steps this adapter takes (CONTRACT.md, "Mandatory and optional steps"); each
+   * defaults to true. Where one does not apply, the suite checks the adapter says so instead.
+   */
+  readonly supports?: { readonly imageCache?: boolean; readonly diskHotplug?: boolean };
   /** A small qcow2 file on the host that a VM can have hot-plugged (attachDisk). */
-  scratchDisk(): Promise<string>;
+  scratchDisk?(): Promise<string>;
   /** A qcow2 overlay over `disk`, by its relative name, beside it (for freezeDisk). */
-  overlayOf(disk: string): Promise<string>;
+  overlayOf?(disk: string): Promise<string>;
   /** Checks, on a real host, what a freeze left: `next` still backed by `disk` by its relative name. */
   afterFreeze?(disk: string, next: string): Promise<void>;
   /** Put a VM on the host that griddesk did not make. */
@@ -71,6 +76,22 @@ export class ContractKit {
   async ours(): Promise<VmStatus[]> {
     const uids = new Set(this.made.map((id) => id.uid));
     return (await this.h.adapter.list()).filter((vm) => uids.has(vm.id.uid));
+  }
+
+  /** Whether the adapter takes an optional step (CONTRACT.md). */
+  supports(step: "imageCache" | "diskHotplug"): boolean {
+    return this.h.supports?.[step] ?? true;
+  }
+
+  /** A scratch disk from a harness whose adapter hot-plugs disks. */
+  scratchDisk(): Promise<string> {
+    if (this.h.scratchDisk === undefined) throw new Error("the harness has no scratchDisk");
+    return this.h.scratchDisk();
+  }
+
+  overlayOf(disk: string): Promise<string> {
+    if (this.h.overlayOf === undefined) throw new Error("the harness has no overlayOf");
+    return this.h.overlayOf(disk);
   }
 
   async tearDown(): Promise<void> {

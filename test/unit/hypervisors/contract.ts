@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import type { AdapterEvent } from "../../../src/hypervisors/adapter.js";
 import { ContractKit, type ContractHarness } from "./contract-kit.js";
 import { describeLifecycleContract } from "./contract-lifecycle.js";
+import { hostOf, portOf } from "./sim-helpers.js";
 
 export type { ContractHarness } from "./contract-kit.js";
 
@@ -32,8 +33,13 @@ export function describeAdapterContract(
         memoryBytes: s.memoryBytes,
         diskBytes: s.diskBytes,
       });
-      expect(status?.endpoint?.port).toBeGreaterThan(0);
-      expect(status?.endpoint?.host).not.toBe("");
+      // A host and port, or (KubeVirt) the VMI whose console the API server serves.
+      const endpoint = status?.endpoint;
+      if (endpoint && "kubevirt" in endpoint) expect(endpoint.kubevirt.name).not.toBe("");
+      else {
+        expect(portOf(status)).toBeGreaterThan(0);
+        expect(hostOf(status)).not.toBe("");
+      }
     });
 
     it("create is idempotent by uid, sequentially and concurrently", async () => {
@@ -106,7 +112,15 @@ export function describeAdapterContract(
       const s = k.spec("disk");
       await k.h.adapter.create(s);
       expect((await k.settled(s.id))?.state).toBe("running");
-      const disk = { path: await k.h.scratchDisk(), serial: "gd-contract" };
+      if (!k.supports("diskHotplug")) {
+        // Optional step (CONTRACT.md): the adapter refuses it plainly and finds nothing to unplug.
+        const disk = { path: "/var/lib/griddesk/none.qcow2", serial: "gd-contract" };
+        await expect(k.h.adapter.attachDisk(s.id, disk)).rejects.toMatchObject({ reason: "InvalidSpec" });
+        expect(await k.h.adapter.detachDisk(s.id, disk.serial)).toBe(false);
+        expect(await k.h.adapter.freezeDisk(s.id, disk.serial, "/var/lib/griddesk/next.qcow2")).toBe(false);
+        return;
+      }
+      const disk = { path: await k.scratchDisk(), serial: "gd-contract" };
       await Promise.all([k.h.adapter.attachDisk(s.id, disk), k.h.adapter.attachDisk(s.id, disk)]);
       await k.h.adapter.attachDisk(s.id, disk);
       // Attached once: the first detach takes it away, the second finds nothing.
@@ -117,12 +131,13 @@ export function describeAdapterContract(
     });
 
     it("freezes a hot-plugged disk onto an overlay the VM then runs on, once", async () => {
+      if (!k.supports("diskHotplug")) return; // optional step: checked as refused above
       const s = k.spec("freeze");
       await k.h.adapter.create(s);
       expect((await k.settled(s.id))?.state).toBe("running");
-      const disk = { path: await k.h.scratchDisk(), serial: "gd-contract" };
+      const disk = { path: await k.scratchDisk(), serial: "gd-contract" };
       await k.h.adapter.attachDisk(s.id, disk);
-      const next = await k.h.overlayOf(disk.path);
+      const next = await k.overlayOf(disk.path);
       expect(await k.h.adapter.freezeDisk(s.id, disk.serial, next)).toBe(true);
       expect(await k.h.adapter.freezeDisk(s.id, disk.serial, next)).toBe(true); // a retry: no-op
       expect(await k.h.adapter.detachDisk(s.id, disk.serial)).toBe(true);
@@ -134,8 +149,9 @@ export function describeAdapterContract(
     });
 
     it("attaches to no VM that is not there, and refuses a malformed disk", async () => {
+      if (!k.supports("diskHotplug")) return; // optional step: checked as refused above
       const nobody = { namespace: "contract", name: "nobody", uid: randomUUID() };
-      const disk = { path: await k.h.scratchDisk(), serial: "gd-contract" };
+      const disk = { path: await k.scratchDisk(), serial: "gd-contract" };
       await expect(k.h.adapter.attachDisk(nobody, disk)).rejects.toMatchObject({ reason: "VmNotRunning" });
       expect(await k.h.adapter.detachDisk(nobody, disk.serial)).toBe(false);
       await expect(k.h.adapter.attachDisk(nobody, { ...disk, serial: "no spaces!" })).rejects.toMatchObject({

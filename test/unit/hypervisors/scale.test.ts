@@ -5,7 +5,7 @@ import type { HypervisorAdapter } from "../../../src/hypervisors/adapter.js";
 import { AdapterRegistry } from "../../../src/hypervisors/registry.js";
 import { simulatedAdapterFactory } from "../../../src/hypervisors/simulated/index.js";
 import { ManualClock } from "./manual-clock.js";
-import { vmSpec, testSources } from "./sim-helpers.js";
+import { vmSpec, testSources, portOf, hostOf } from "./sim-helpers.js";
 
 describe("simulated adapter at scale", () => {
   it("serves 300 hosts with 6,000 VMs", async () => {
@@ -35,8 +35,6 @@ describe("simulated adapter at scale", () => {
     expect(all.filter((vm) => vm.state === "failed").length).toBeLessThan(150);
     expect(hints).toBe(6000 + 300);
     const running = all.filter((vm) => vm.state === "running");
-    expect(new Set(running.map((vm) => `${vm.endpoint?.host}:${vm.endpoint?.port}`)).size).toBe(
-      running.length,
-    );
+    expect(new Set(running.map((vm) => `${hostOf(vm)}:${portOf(vm)}`)).size).toBe(running.length);
   });
 });

@@ -4,6 +4,7 @@ import { parseSimulatedConfig } from "../../../src/hypervisors/simulated/config.
 import { SimulatedAdapter, SimulatedHostState } from "../../../src/hypervisors/simulated/index.js";
 import { ManualClock } from "./manual-clock.js";
 import { DEFAULT_FETCH_LIMITS, type SourcePolicy } from "../../../src/volumes/index.js";
+import type { Endpoint } from "../../../src/hypervisors/adapter.js";
 
 export const image: ImageRef = {
   source: "file:///srv/images/win11.qcow2",
@@ -40,3 +41,13 @@ export const testSources: SourcePolicy = {
   urlPrefixes: ["https://images.example.com/"],
   limits: DEFAULT_FETCH_LIMITS,
 };
+
+/** The port of a VM's host-and-port endpoint (undefined for none, or a KubeVirt console). */
+export function portOf(vm: { endpoint?: Endpoint } | null | undefined): number | undefined {
+  return vm?.endpoint && "port" in vm.endpoint ? vm.endpoint.port : undefined;
+}
+
+/** The host of a VM's host-and-port endpoint. */
+export function hostOf(vm: { endpoint?: Endpoint } | null | undefined): string | undefined {
+  return vm?.endpoint && "host" in vm.endpoint ? vm.endpoint.host : undefined;
+}

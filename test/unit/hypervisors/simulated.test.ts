@@ -1,7 +1,7 @@
 // What the simulated adapter promises beyond the shared contract: determinism under a seed,
 // honoured latencies and failure rate, restarts over kept state, and a light footprint.
 import { describe, expect, it } from "@jest/globals";
-import { image, simHost, vmSpec } from "./sim-helpers.js";
+import { image, simHost, vmSpec, portOf } from "./sim-helpers.js";
 
 const MINUTE = 60_000;
 
@@ -156,7 +156,7 @@ describe("simulated adapter", () => {
     for (const host of [a, b]) for (let i = 0; i < 3; i++) await host.adapter.create(vmSpec(i));
     await a.clock.advance(MINUTE);
     await b.clock.advance(MINUTE);
-    const ports = (await a.adapter.list()).map((vm) => vm.endpoint?.port);
+    const ports = (await a.adapter.list()).map((vm) => portOf(vm));
     expect(ports).toEqual([5900, 5901, 5902]);
     expect((await b.adapter.get(vmSpec(0).id))?.endpoint).toEqual({
       protocol: "vnc",
@@ -166,6 +166,6 @@ describe("simulated adapter", () => {
     await a.adapter.destroy(vmSpec(1).id);
     await a.adapter.create(vmSpec(9));
     await a.clock.advance(MINUTE);
-    expect((await a.adapter.get(vmSpec(9).id))?.endpoint?.port).toBe(5901);
+    expect(portOf(await a.adapter.get(vmSpec(9).id))).toBe(5901);
   });
 });
