@@ -11,3 +11,4 @@ export {
 } from "./simulated/setup.js";
 export { SimulatedStateStore } from "./simulated/state-store.js";
 export { libvirtAgentSetup, type LibvirtAgentOptions, type LibvirtAgentSetup } from "./libvirt/setup.js";
+export { kubevirtAgentSetup, kubevirtHosts, type KubevirtAgentOptions } from "./kubevirt/setup.js";

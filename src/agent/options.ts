@@ -14,6 +14,10 @@ export interface AgentHost {
   readonly block?: Readonly<Record<string, unknown>>;
   /** Adapter settings that never go into the HostNode (simulated latency, seed, ...); win over the spec. */
   readonly overrides?: Readonly<Record<string, unknown>>;
+  /** The Kubernetes Node the host is (`spec.nodeName`: the controller mirrors its cordon). */
+  readonly nodeName?: string;
+  /** Labels of this host alone (e.g. its Node's zone), beside the agent's. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export interface BindAddress {

@@ -31,8 +31,11 @@ export function hostNodeManifest(host: AgentHost, ctx: RegistrationContext): Hos
   return {
     apiVersion: API_VERSION,
     kind: Kinds.HostNode,
-    metadata: { name: host.name, labels: hostLabels(ctx) },
-    spec: { hypervisor: { type: ctx.type, [ctx.type]: { ...host.block } } },
+    metadata: { name: host.name, labels: { ...host.labels, ...hostLabels(ctx) } },
+    spec: {
+      hypervisor: { type: ctx.type, [ctx.type]: { ...host.block } },
+      ...(host.nodeName !== undefined ? { nodeName: host.nodeName } : {}),
+    },
   };
 }
 
@@ -65,7 +68,7 @@ export async function registerHost(
       `HostNode ${host.name} has hypervisor type ${node.spec.hypervisor.type}, this agent serves ${ctx.type}`,
     );
   }
-  const patch = missingLabels(node.metadata.labels, hostLabels(ctx));
+  const patch = missingLabels(node.metadata.labels, { ...host.labels, ...hostLabels(ctx) });
   if (patch === undefined) return node;
   return client.mergePatch({ name: host.name }, { metadata: { labels: patch } });
 }

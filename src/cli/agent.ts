@@ -3,7 +3,14 @@
 // of simulated hosts from one process (for scale tests and demos).
 import { hostname } from "node:os";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { libvirtAgentSetup, runAgent, simulatedAgentSetup, type AgentHost } from "../agent/index.js";
+import {
+  kubevirtAgentSetup,
+  libvirtAgentSetup,
+  runAgent,
+  simulatedAgentSetup,
+  type AgentHost,
+} from "../agent/index.js";
+import { DEFAULT_NODE_SELECTOR } from "../agent/kubevirt/setup.js";
 import { AdapterRegistry, HYPERVISOR_TYPES, type HypervisorType } from "../hypervisors/index.js";
 import { DOMAIN_TYPES, type DomainType } from "../hypervisors/libvirt/index.js";
 import { SIMULATED_PROFILES, type SimulatedProfile } from "../hypervisors/simulated/index.js";
@@ -78,6 +85,19 @@ function sourcePolicy(o: Flags): SourcePolicy {
 
 async function adapters(o: Flags, log: Logger): Promise<{ registry: AdapterRegistry; hosts: AgentHost[] }> {
   const names = [...(o.hosts ?? []), ...(o.hostName ?? [])];
+  if (o.adapter === "kubevirt") {
+    // KubeVirt nodes pull the containerDisk themselves: no source is opened by this agent.
+    const setup = await kubevirtAgentSetup({
+      kubeConfig: loadKubeConfig(o.kubeconfig as string | undefined),
+      namespace: o.vmiNamespace as string,
+      nodeSelector: o.nodeSelector as string,
+    });
+    const wanted = new Set(names);
+    const hosts = names.length > 0 ? setup.hosts.filter((h) => wanted.has(h.name)) : setup.hosts;
+    if (hosts.length === 0)
+      log.warn({ nodeSelector: o.nodeSelector }, "no KubeVirt Node matches: serving no host");
+    return { registry: setup.registry, hosts };
+  }
   const sources = sourcePolicy(o);
   if (sources.localRoots.length + sources.urlPrefixes.length === 0)
     log.warn(
@@ -189,6 +209,16 @@ export function agentCommand(): Command {
         "fail a fetch that receives nothing for this long",
         DEFAULT_FETCH_LIMITS.stallTimeoutMs / 1000,
       ),
+    )
+    .option(
+      "--vmi-namespace <namespace>",
+      "kubevirt: the namespace the desktops' VirtualMachineInstances are created in",
+      "griddesk-desktops",
+    )
+    .option(
+      "--node-selector <selector>",
+      "kubevirt: the Nodes to serve, one HostNode each (a label selector)",
+      DEFAULT_NODE_SELECTOR,
     )
     .option("--simulated-hosts <n>", "simulated: serve n hosts named <prefix><n>", positiveInt)
     .option("--host-prefix <prefix>", "simulated: prefix of generated host names", "sim-")

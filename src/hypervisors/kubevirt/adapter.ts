@@ -30,7 +30,7 @@ import {
 } from "../../runtime/index.js";
 import type { KubevirtHostConfig } from "./config.js";
 import { nodeFacts, type NodeObject } from "./node-facts.js";
-import { containerDiskOf, statusOf, VMI_LABELS, vmiFor, vmiName, type Vmi } from "./vmi.js";
+import { containerDiskOf, ownerIdOf, statusOf, VMI_LABELS, vmiFor, vmiName, type Vmi } from "./vmi.js";
 
 export const KUBEVIRT_ADAPTER_VERSION = "0.1.0";
 
@@ -215,9 +215,8 @@ export class KubevirtAdapter implements HypervisorAdapter {
     });
     const hint = (vmi: Cached<Vmi>, gone: boolean): void => {
       const status = statusOf(vmi as Vmi);
-      const uid = vmi.metadata.labels?.[VMI_LABELS.desktopUid];
-      if (uid === undefined) return;
-      const id = status?.id ?? { namespace: "", name: vmi.metadata.name, uid };
+      const id = ownerIdOf(vmi as Vmi);
+      if (id === undefined) return; // not griddesk's
       for (const listener of this.listeners) {
         try {
           listener({ kind: "vm", id, status: gone ? null : (status ?? null) });

@@ -102,6 +102,11 @@ function ownerOf(vmi: Vmi): OwnerMark | undefined {
   }
 }
 
+/** The Desktop a VMI griddesk made belongs to (also while it is being deleted), else undefined. */
+export function ownerIdOf(vmi: Vmi): DesktopIdentity | undefined {
+  return ownerOf(vmi)?.id;
+}
+
 /**
  * The VM's status, or undefined for a VMI griddesk did not make (no valid owner mark) or one
  * being deleted (gone as far as the contract is concerned).
