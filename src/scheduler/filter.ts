@@ -35,6 +35,13 @@ export const hypervisorType = filter(
   (r, h) => (r.hypervisorTypes ?? []).length === 0 || (r.hypervisorTypes ?? []).includes(h.hypervisorType),
 );
 
+/** A KubeVirt host boots only a containerDisk: a pool whose image names none does not go there. */
+export const imageForm = filter(
+  "ImageForm",
+  "NoContainerDisk",
+  (r, h) => h.hypervisorType !== "kubevirt" || r.containerDisk === true,
+);
+
 export const hostLabels = filter("HostLabels", "LabelsMismatch", (r, h) =>
   matchesSelector(r.hostSelector, h.labels),
 );
@@ -70,6 +77,7 @@ export const FILTERS: readonly Filter[] = [
   hostSchedulable,
   hostNotDraining,
   hypervisorType,
+  imageForm,
   hostLabels,
   failureBackoff,
   cpuFits,

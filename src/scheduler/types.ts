@@ -62,6 +62,8 @@ export interface DesktopRequest {
   readonly maxProvisioningPerHost: number;
   /** Hosts refused because the pool's recent desktops failed there (see controllers/pool/failure-backoff.ts). */
   readonly backingOff?: ReadonlySet<string>;
+  /** The image names a containerDisk, the only form a KubeVirt host can boot (default false). */
+  readonly containerDisk?: boolean;
 }
 
 /** Why a filter refused a host (CamelCase, as Kubernetes condition reasons). */
@@ -70,6 +72,7 @@ export type FilterReason =
   | "HostCordoned"
   | "HostDraining"
   | "HypervisorTypeMismatch"
+  | "NoContainerDisk"
   | "LabelsMismatch"
   | "FailureBackoff"
   | "InsufficientCPU"

@@ -218,6 +218,7 @@ export class PoolReconciler implements Reconciler {
       strategy: pool.spec.placement?.strategy ?? "BreadthFirst",
       maxProvisioningPerHost: pool.spec.placement?.maxProvisioningPerHost ?? 4,
       backingOff: new Set(backingOff.map((h) => h.name)),
+      containerDisk: pool.spec.image.containerDisk !== undefined,
     };
     const results = scheduleBatch(
       Array.from({ length: count }, () => request),

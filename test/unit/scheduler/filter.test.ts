@@ -11,7 +11,19 @@ const cases: Case[] = [
   ["not ready", request(), host("h", { ready: false }), "HostNotReady"],
   ["cordoned", request(), host("h", { unschedulable: true }), "HostCordoned"],
   ["draining", request(), host("h", { draining: true }), "HostDraining"],
-  ["any hypervisor when unset", request(), host("h", { hypervisorType: "kubevirt" }), "ok"],
+  [
+    "any hypervisor when unset",
+    request({ containerDisk: true }),
+    host("h", { hypervisorType: "kubevirt" }),
+    "ok",
+  ],
+  [
+    "a KubeVirt host needs a containerDisk",
+    request(),
+    host("h", { hypervisorType: "kubevirt" }),
+    "NoContainerDisk",
+  ],
+  ["other hosts need none", request(), host("h", { hypervisorType: "libvirt" }), "ok"],
   [
     "any hypervisor when empty",
     request({ hypervisorTypes: [] }),
@@ -132,6 +144,7 @@ describe("each filter", () => {
       "HostSchedulable",
       "HostNotDraining",
       "HypervisorType",
+      "ImageForm",
       "HostLabels",
       "FailureBackoff",
       "CPUFits",
