@@ -31,16 +31,22 @@ trap cleanup EXIT INT TERM
 echo "==> starting the controller and a simulated agent (logs in $state)"
 "${gd[@]}" controller --metrics-bind-address 127.0.0.1:8080 >"$state/controller.log" 2>&1 &
 pids+=($!)
-# The sources an admin allows on these hosts: the examples' image directory and image server.
+# The bootable test image (root only: it may install packages), which the libvirt host and the
+# three-hypervisor pool below boot.
+image=""
+[ "$(id -u)" = 0 ] && image=$(hack/build-test-image.sh 2>"$state/test-image.log" || true)
+# The sources an admin allows on these hosts: the examples' image directory and image server,
+# and the test image's directory (the three-hypervisor pool spans a simulated host too).
 "${gd[@]}" agent --adapter simulated --name sim-agent --hosts sim-small,sim-medium,sim-large \
   --allow-source-root /srv/images --allow-source-url-prefix https://images.example.com/golden/ \
+  ${image:+--allow-source-root "$image"} \
   --state-dir "$state/simulated" --health-probe-bind-address 127.0.0.1:8090 >"$state/agent.log" 2>&1 &
 pids+=($!)
 
 # A real libvirt host too, when this machine can run one (root: packages, daemons, QEMU).
 libvirt="no: not root, so only simulated hosts"
 if [ "$(id -u)" = 0 ]; then
-  if hack/libvirt-up.sh >"$state/libvirt-up.log" 2>&1 && image=$(hack/build-test-image.sh 2>>"$state/libvirt-up.log"); then
+  if [ -n "$image" ] && hack/libvirt-up.sh >"$state/libvirt-up.log" 2>&1; then
     source hack/run.env
     mkdir -p "$run_libvirt_storage" && chmod 755 "$run_libvirt_storage"
     "${gd[@]}" agent --adapter libvirt --name libvirt-agent --host-name local-libvirt --storage-path "$run_libvirt_storage" \
@@ -90,6 +96,79 @@ POOL
 fi
 echo "==> libvirt: $libvirt"
 
+# A KubeVirt host too: KubeVirt's CRDs (generated from KubeVirt's own API description) and a Node
+# that kwok keeps Ready, kwok's Stages standing in for KubeVirt's node side (no kubelet or
+# container runtime here: the VMIs go Scheduled and Running, nothing boots); the KubeVirt agent
+# serves the Node as a HostNode, its VMIs in namespace griddesk-desktops.
+kubevirt="no: kwok could not be built (see $state/kwok-build.log)"
+if kwok=$(hack/build-kwok.sh 2>"$state/kwok-build.log"); then
+  kubectl apply --server-side --force-conflicts -f third_party/kubevirt/crds/ >/dev/null
+  kubectl wait --for=condition=Established --timeout=60s -f third_party/kubevirt/crds/ >/dev/null
+  for _ in $(seq 150); do kubectl get --raw /openapi/v3 | grep -q '"apis/kubevirt.io/v1"' && break; sleep 0.2; done
+  stages=$(dirname "$(dirname "$kwok")")/stages
+  "$kwok" --kubeconfig="$KUBECONFIG" --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+    --node-ip=127.0.0.1 -c "$stages/node-initialize.yaml" -c "$stages/node-heartbeat.yaml" -c hack/kwok-kubevirt-stages.yaml \
+    >"$state/kwok.log" 2>&1 &
+  pids+=($!)
+  kubectl create namespace griddesk-desktops --dry-run=client -o yaml | kubectl apply --server-side -f - >/dev/null
+  kubectl apply --server-side --force-conflicts -f - >/dev/null <<NODE
+apiVersion: v1
+kind: Node
+metadata:
+  name: kubevirt-node-1
+  annotations: {kwok.x-k8s.io/node: fake}
+  labels: {kubernetes.io/hostname: kubevirt-node-1, kubevirt.io/schedulable: "true", topology.kubernetes.io/zone: local}
+spec:
+  taints: [{key: kwok.x-k8s.io/node, value: fake, effect: NoSchedule}]
+status:
+  allocatable: {cpu: "8", memory: 32Gi, ephemeral-storage: 500Gi, pods: "110"}
+  capacity: {cpu: "8", memory: 32Gi, ephemeral-storage: 500Gi, pods: "110"}
+NODE
+  "${gd[@]}" agent --adapter kubevirt --name kubevirt-agent --vmi-namespace griddesk-desktops \
+    --health-probe-bind-address 127.0.0.1:8092 >"$state/kubevirt-agent.log" 2>&1 &
+  pids+=($!)
+  kubevirt="yes: agent kubevirt-agent serves host kubevirt-node-1 (a kwok Node; kwok stands in for KubeVirt's node side)"
+fi
+echo "==> kubevirt: $kubevirt"
+
+# One pool across the three kinds of host: the test image as a file (libvirt, simulated) and as a
+# containerDisk (KubeVirt), on the hosts an admin labelled griddesk.io/grid. One desktop at a
+# time per host (maxProvisioningPerHost), so its three warm desktops land one on each kind.
+if [ -n "${image:-}" ] && [ "${kubevirt%%:*}" = yes ]; then
+  for h in local-libvirt kubevirt-node-1 sim-medium; do
+    for _ in $(seq 60); do kubectl get hostnode "$h" >/dev/null 2>&1 && break; sleep 1; done
+    kubectl label hostnode "$h" griddesk.io/grid=yes --overwrite >/dev/null
+  done
+  sha=$(cat "$image/golden.qcow2.sha256")
+  kubectl apply --server-side --force-conflicts -f - >/dev/null <<POOL
+apiVersion: griddesk.io/v1alpha1
+kind: DesktopPool
+metadata: {name: grid, namespace: team-a}
+spec:
+  image:
+    source: file://$image/golden.qcow2
+    sha256: $sha
+    format: qcow2
+    containerDisk: registry.example.com/golden/test-desktop@sha256:$sha
+    boot:
+      kernel: $image/vmlinuz
+      kernelSha256: $(cat "$image/vmlinuz.sha256")
+      initrd: $image/initrd.gz
+      initrdSha256: $(cat "$image/initrd.gz.sha256")
+      cmdline: "console=tty0 quiet"
+  resources: {cpu: 500m, memory: 192Mi, disk: 1Gi}
+  hostSelector: {matchLabels: {griddesk.io/grid: "yes"}}
+  placement: {maxProvisioningPerHost: 1}
+  min: 0
+  max: 4
+  buffer: 3
+POOL
+  grid="pool team-a/grid: three warm desktops, one on each kind of host (kubectl get desktops -n team-a -l griddesk.io/pool=grid -o wide)"
+else
+  grid="no three-hypervisor pool: it needs both the libvirt and the KubeVirt host"
+fi
+echo "==> $grid"
+
 echo "==> waiting for the callcenter pool to fill its warm buffer"
 for _ in $(seq 120); do
   for pid in "${pids[@]}"; do
@@ -118,7 +197,9 @@ serving sim-small, sim-medium and sim-large. In another shell:
   node dist/cli/main.js status                            # the same as a table
 
 libvirt: $libvirt
-Logs: $state/controller.log, $state/agent.log (and libvirt-agent.log). Ctrl-C stops griddesk.
+kubevirt: $kubevirt
+$grid
+Logs: $state/controller.log, $state/agent.log (and libvirt-agent.log, kubevirt-agent.log, kwok.log). Ctrl-C stops griddesk.
 MSG
 wait -n "${pids[@]}"
 echo "a griddesk process exited; see $state/*.log" >&2

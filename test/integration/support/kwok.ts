@@ -1,7 +1,7 @@
 // kwok (sigs.k8s.io/kwok) as a child process of a test: it stands in for what cannot run here
 // (kubelets, and KubeVirt's virt-handler and virt-launcher). It makes the Nodes annotated
 // `kwok.x-k8s.io/node: fake` Ready and keeps them so (kwok's own node Stages), and moves
-// VirtualMachineInstances through their phases (test/integration/kwok/kubevirt-vmi-stages.yaml).
+// VirtualMachineInstances through their phases (hack/kwok-kubevirt-stages.yaml, also used by `make run`).
 // Everything else (the API server, KubeVirt's CRD schemas, what griddesk writes) is real.
 // hack/test-integration.sh builds kwok once (hack/build-kwok.sh) and names it in GRIDDESK_KWOK.
 import { existsSync } from "node:fs";
@@ -10,7 +10,7 @@ import { eventually, mustKubectl } from "./cluster.js";
 import { startProcess, type GriddeskProcess } from "./processes.js";
 
 const repo = new URL("../../../", import.meta.url).pathname;
-export const VMI_STAGES = path.join(repo, "test/integration/kwok/kubevirt-vmi-stages.yaml");
+export const VMI_STAGES = path.join(repo, "hack/kwok-kubevirt-stages.yaml");
 /** The node the Stages fail every VMI on (as KubeVirt fails a VMI whose launcher pod fails). */
 export const FAILING_NODE = "kwok-failing-node";
 
