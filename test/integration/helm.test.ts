@@ -325,6 +325,43 @@ describe("RBAC", () => {
     return [...out].sort();
   }
 
+  test("the KubeVirt agent: VMIs in their namespace only and never their console, Nodes read-only", async () => {
+    const docs = await render(privilegedNs, [
+      "kubevirtAgent.enabled=true",
+      `kubevirtAgent.vmiNamespace=${restrictedNs}`,
+    ]);
+    const roles = [...ofKind(docs, "ClusterRole"), ...ofKind(docs, "Role")].filter(
+      (r) => r.metadata.labels?.["app.kubernetes.io/component"] === "kubevirt-agent",
+    );
+    const cluster = roles.filter((r) => r.kind === "ClusterRole");
+    const vmiRole = roles.filter((r) => r.kind === "Role" && r.metadata.namespace === restrictedNs);
+    expect(verbs(cluster, "kubevirt.io", "virtualmachineinstances")).toEqual([]); // not cluster-wide
+    expect(verbs(vmiRole, "kubevirt.io", "virtualmachineinstances")).toEqual([
+      "create",
+      "delete",
+      "get",
+      "list",
+      "watch",
+    ]);
+    expect(verbs(roles, "kubevirt.io", "virtualmachineinstances/vnc")).toEqual([]);
+    expect(verbs(roles, "subresources.kubevirt.io", "virtualmachineinstances/vnc")).toEqual([]);
+    expect(verbs(cluster, "", "nodes")).toEqual(["get", "list", "watch"]);
+    expect(verbs(roles, "", "secrets")).toEqual([]);
+    expect(verbs(roles, "griddesk.io", "desktops")).not.toContain("create");
+    for (const rule of roles.flatMap((r) => (r as { rules?: PolicyRule[] }).rules ?? []))
+      for (const v of [...rule.verbs, ...(rule.resources ?? []), ...(rule.apiGroups ?? [])])
+        expect(v).not.toContain("*");
+    const deployment = one(docs, "Deployment", "kubevirt-agent");
+    const args = (podTemplate(deployment).spec.containers[0] as { args: string[] }).args;
+    expect(args).toEqual(
+      expect.arrayContaining([
+        "--adapter=kubevirt",
+        `--vmi-namespace=${restrictedNs}`,
+        "--node-selector=kubevirt.io/schedulable=true",
+      ]),
+    );
+  });
+
   test("the controller and the agent get what they need and no more", async () => {
     const docs = await render(privilegedNs, ["agent.enabled=true"]);
     const of = (component: string) =>
@@ -437,6 +474,14 @@ describe("Pod Security", () => {
         capabilities: { drop: ["ALL"] },
       },
     });
+  });
+
+  test("the KubeVirt agent, which touches no host, is admitted where the API server enforces `restricted`", async () => {
+    const docs = await render(restrictedNs, ["kubevirtAgent.enabled=true", "crds.install=false"]);
+    await mustKubectl(["apply", "-f", "-"], toStream(ofKind(docs, "ServiceAccount")));
+    const pod = podFrom(one(docs, "Deployment", "kubevirt-agent"), restrictedNs);
+    const r = await kubectl(["create", "--dry-run=server", "-o", "name", "-f", "-"], toStream([pod]));
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
   });
 
   test("the agent is refused under `restricted` (so the check above is real) and admitted under `privileged`", async () => {

@@ -83,3 +83,7 @@ app.kubernetes.io/component: {{ .component }}
     fieldRef:
       fieldPath: spec.nodeName
 {{- end -}}
+
+{{- define "griddesk.kubevirtAgent.fullname" -}}
+{{- printf "%s-kubevirt-agent" (include "griddesk.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
