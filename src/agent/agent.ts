@@ -161,6 +161,10 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
     lost: (host) => hosts.release(host),
   });
   await heartbeat.start();
+  // Hosts found later join the table; the next heartbeat round takes their Leases and serves them.
+  await o.hostSource?.start((host) => {
+    if (hosts.add(host)) log.info({ host: host.name }, "found a new host");
+  });
   log.info({ hosts: o.hosts.length, served: hosts.serving().length }, "agent started");
 
   // Orphans are judged only against a synced cache, so that no Desktop is missed.
@@ -181,6 +185,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   let stopping: Promise<void> | undefined;
   const shutdown = async (): Promise<void> => {
     stopped = true;
+    await o.hostSource?.stop();
     await heartbeat.stop();
     await orphanLoop?.stop();
     await manager.stop();

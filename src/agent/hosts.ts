@@ -52,6 +52,14 @@ export class HostTable {
     }
   }
 
+  /** A host found after the start (HostSource): served from the next heartbeat. False when known. */
+  add(host: AgentHost): boolean {
+    if (this.configs.has(host.name)) return false;
+    this.configs.set(host.name, host);
+    this.entries.set(host.name, { phase: "waiting" });
+    return true;
+  }
+
   /** Every host this agent was told to serve, refused ones excepted. */
   names(): string[] {
     return [...this.entries].filter(([, e]) => e.phase !== "refused").map(([name]) => name);

@@ -1,6 +1,12 @@
 // The griddesk agent: the per-node hypervisor adapter host (see DESIGN.md, "Components").
 export { runAgent, type AgentHandle } from "./agent.js";
-export { resolveAgentOptions, type AgentHost, type AgentOptions, type BindAddress } from "./options.js";
+export {
+  resolveAgentOptions,
+  type AgentHost,
+  type AgentOptions,
+  type BindAddress,
+  type HostSource,
+} from "./options.js";
 export {
   PROFILE_CYCLE,
   simulatedAgentSetup,

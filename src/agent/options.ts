@@ -55,12 +55,20 @@ export interface AgentOptions {
   readonly runtimeMetrics?: RuntimeMetrics;
   readonly clock?: Clock;
   readonly shutdownTimeoutMs?: number;
+  /** Hosts that appear while the agent runs (the KubeVirt agent: Nodes as they are added). */
+  readonly hostSource?: HostSource;
+}
+
+/** Finds hosts after the start; `add` is called for each (again for known ones: a no-op). */
+export interface HostSource {
+  start(add: (host: AgentHost) => void): Promise<void>;
+  stop(): Promise<void>;
 }
 
 export type ResolvedAgentOptions = Required<
-  Omit<AgentOptions, "health" | "metrics" | "logger" | "runtimeMetrics" | "clock">
+  Omit<AgentOptions, "health" | "metrics" | "logger" | "runtimeMetrics" | "clock" | "hostSource">
 > &
-  Pick<AgentOptions, "health" | "metrics" | "logger" | "runtimeMetrics" | "clock">;
+  Pick<AgentOptions, "health" | "metrics" | "logger" | "runtimeMetrics" | "clock" | "hostSource">;
 
 /** Defaults like kubelet's node lease: 40 s lease, renewed every 10 s. */
 export function resolveAgentOptions(opts: AgentOptions): ResolvedAgentOptions {

@@ -9,6 +9,7 @@ import {
   runAgent,
   simulatedAgentSetup,
   type AgentHost,
+  type HostSource,
 } from "../agent/index.js";
 import { DEFAULT_NODE_SELECTOR } from "../agent/kubevirt/setup.js";
 import { AdapterRegistry, HYPERVISOR_TYPES, type HypervisorType } from "../hypervisors/index.js";
@@ -83,7 +84,10 @@ function sourcePolicy(o: Flags): SourcePolicy {
   return policy;
 }
 
-async function adapters(o: Flags, log: Logger): Promise<{ registry: AdapterRegistry; hosts: AgentHost[] }> {
+async function adapters(
+  o: Flags,
+  log: Logger,
+): Promise<{ registry: AdapterRegistry; hosts: AgentHost[]; hostSource?: HostSource }> {
   const names = [...(o.hosts ?? []), ...(o.hostName ?? [])];
   if (o.adapter === "kubevirt") {
     // KubeVirt nodes pull the containerDisk themselves: no source is opened by this agent.
@@ -92,11 +96,9 @@ async function adapters(o: Flags, log: Logger): Promise<{ registry: AdapterRegis
       namespace: o.vmiNamespace as string,
       nodeSelector: o.nodeSelector as string,
     });
+    if (names.length === 0) return setup; // every selected Node, now and as they come
     const wanted = new Set(names);
-    const hosts = names.length > 0 ? setup.hosts.filter((h) => wanted.has(h.name)) : setup.hosts;
-    if (hosts.length === 0)
-      log.warn({ nodeSelector: o.nodeSelector }, "no KubeVirt Node matches: serving no host");
-    return { registry: setup.registry, hosts };
+    return { registry: setup.registry, hosts: setup.hosts.filter((h) => wanted.has(h.name)) };
   }
   const sources = sourcePolicy(o);
   if (sources.localRoots.length + sources.urlPrefixes.length === 0)
@@ -239,13 +241,14 @@ export function agentCommand(): Command {
     )
     .action(async (o: Flags) => {
       const logger = createLogger({ level: o.logLevel as "info", name: "griddesk-agent" });
-      const { registry, hosts } = await adapters(o, logger);
+      const { registry, hosts, hostSource } = await adapters(o, logger);
       const agent = await runAgent({
         kubeConfig: loadKubeConfig(o.kubeconfig as string | undefined),
         name: o.name as string,
         adapter: o.adapter,
         registry,
         hosts,
+        ...(hostSource ? { hostSource } : {}),
         hostLabels: o.hostLabels as Record<string, string>,
         systemNamespace: o.systemNamespace as string,
         leaseDurationSeconds: o.leaseDuration as number,

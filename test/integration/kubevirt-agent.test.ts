@@ -110,6 +110,18 @@ describe("the KubeVirt agent", () => {
     }).catch(fail);
   });
 
+  it("serves a Node that gets the label after the agent started", async () => {
+    const late = `kv-late-${id}`;
+    await createKwokNode(late, { "griddesk.test/site": id, "topology.kubernetes.io/zone": `late-${id}` });
+    await hostReady(late).catch(fail);
+    expect((await c.hosts.get({ name: late })).spec.hypervisor).toEqual({
+      type: "kubevirt",
+      kubevirt: { nodeName: late, namespace: vmiNs },
+    });
+    await c.hosts.delete({ name: late });
+    await kubectl(["delete", "node", late, "--ignore-not-found"]);
+  });
+
   it("logon: a desktop whose VMI passed KubeVirt's schema, pinned and Running, its console as endpoint; logoff deletes the VMI", async () => {
     await c.pools.create(
       poolObject(ns, "desk", {

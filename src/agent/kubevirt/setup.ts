@@ -2,12 +2,12 @@
 // runs KubeVirt as a HostNode of its own: named after the Node, `spec.nodeName` set (so the
 // controller mirrors the Node's cordon), the Node's topology labels copied, and its VMIs in one
 // namespace. Capacity and facts come from the Node through the adapter's probe. Nodes are found
-// at start by a label selector; a Node added later is served after the agent restarts.
+// by a label selector at start, and watched: a Node that gets the label later is served too.
 import type { KubeConfig } from "@kubernetes/client-node";
 import { AdapterRegistry, systemClock, type Clock } from "../../hypervisors/index.js";
 import { kubevirtAdapterFactory } from "../../hypervisors/kubevirt/index.js";
-import { newWatch, ObjectClient, RestClient, type KubeObject } from "../../runtime/index.js";
-import type { AgentHost } from "../options.js";
+import { Informer, newWatch, ObjectClient, RestClient, type KubeObject } from "../../runtime/index.js";
+import type { AgentHost, HostSource } from "../options.js";
 
 /** Node labels a HostNode takes over, so pools can select KubeVirt hosts by zone or size. */
 export const COPIED_NODE_LABELS = [
@@ -30,9 +30,15 @@ export interface KubevirtAgentOptions {
 }
 
 type NodeObject = KubeObject & { spec?: { unschedulable?: boolean } };
+const NODE_RESOURCE = { group: "", version: "v1", plural: "nodes", namespaced: false };
 
 /** One HostNode per Node the selector matches. */
-export function kubevirtHosts(nodes: readonly NodeObject[], namespace: string): AgentHost[] {
+export function kubevirtHosts(
+  nodes: readonly {
+    readonly metadata: { readonly name: string; readonly labels?: Readonly<Record<string, string>> };
+  }[],
+  namespace: string,
+): AgentHost[] {
   return nodes.map((node) => {
     const name = node.metadata.name;
     const labels = Object.fromEntries(
@@ -47,18 +53,29 @@ export function kubevirtHosts(nodes: readonly NodeObject[], namespace: string): 
 
 export async function kubevirtAgentSetup(
   o: KubevirtAgentOptions,
-): Promise<{ registry: AdapterRegistry; hosts: AgentHost[] }> {
+): Promise<{ registry: AdapterRegistry; hosts: AgentHost[]; hostSource: HostSource }> {
   const rest = new RestClient(o.kubeConfig);
-  const nodes = new ObjectClient<NodeObject>(rest, {
-    group: "",
-    version: "v1",
-    plural: "nodes",
-    namespaced: false,
-  });
-  const found = await nodes.list({ labelSelector: o.nodeSelector ?? DEFAULT_NODE_SELECTOR });
+  const nodes = new ObjectClient<NodeObject>(rest, NODE_RESOURCE);
+  const selector = o.nodeSelector ?? DEFAULT_NODE_SELECTOR;
+  const found = await nodes.list({ labelSelector: selector });
   const registry = new AdapterRegistry().register(
     "kubevirt",
     kubevirtAdapterFactory({ rest, watcher: newWatch(o.kubeConfig), clock: o.clock ?? systemClock }),
   );
-  return { registry, hosts: kubevirtHosts(found, o.namespace) };
+  const watcher = newWatch(o.kubeConfig);
+  let informer: Informer<NodeObject> | undefined;
+  const hostSource: HostSource = {
+    async start(add) {
+      informer = new Informer<NodeObject>(rest, watcher, {
+        resource: NODE_RESOURCE,
+        labelSelector: selector,
+      });
+      informer.addHandler({ add: (node) => kubevirtHosts([node], o.namespace).forEach(add) });
+      informer.start();
+    },
+    async stop() {
+      await informer?.stop();
+    },
+  };
+  return { registry, hosts: kubevirtHosts(found, o.namespace), hostSource };
 }
