@@ -35,6 +35,22 @@ pids+=($!)
 # three-hypervisor pool below boot.
 image=""
 [ "$(id -u)" = 0 ] && image=$(hack/build-test-image.sh 2>"$state/test-image.log" || true)
+# The test image as a pool's spec.image names it (file, sha256s, direct boot); $1: one more field.
+image_spec() {
+  cat <<IMG
+  image:
+    source: file://$image/golden.qcow2
+    sha256: $(cat "$image/golden.qcow2.sha256")
+    format: qcow2${1:+
+    $1}
+    boot:
+      kernel: $image/vmlinuz
+      kernelSha256: $(cat "$image/vmlinuz.sha256")
+      initrd: $image/initrd.gz
+      initrdSha256: $(cat "$image/initrd.gz.sha256")
+      cmdline: "console=tty0 quiet"
+IMG
+}
 # The sources an admin allows on these hosts: the examples' image directory and image server,
 # and the test image's directory (the three-hypervisor pool spans a simulated host too).
 "${gd[@]}" agent --adapter simulated --name sim-agent --hosts sim-small,sim-medium,sim-large \
@@ -72,16 +88,7 @@ apiVersion: griddesk.io/v1alpha1
 kind: DesktopPool
 metadata: {name: local-libvirt, namespace: team-a}
 spec:
-  image:
-    source: file://$image/golden.qcow2
-    sha256: $(cat "$image/golden.qcow2.sha256")
-    format: qcow2
-    boot:
-      kernel: $image/vmlinuz
-      kernelSha256: $(cat "$image/vmlinuz.sha256")
-      initrd: $image/initrd.gz
-      initrdSha256: $(cat "$image/initrd.gz.sha256")
-      cmdline: "console=tty0 quiet"
+$(image_spec)
   resources: {cpu: 500m, memory: 192Mi, disk: 1Gi}
   hostSelector: {matchLabels: {griddesk.io/demo: libvirt}}
   min: 0
@@ -145,17 +152,7 @@ apiVersion: griddesk.io/v1alpha1
 kind: DesktopPool
 metadata: {name: grid, namespace: team-a}
 spec:
-  image:
-    source: file://$image/golden.qcow2
-    sha256: $sha
-    format: qcow2
-    containerDisk: registry.example.com/golden/test-desktop@sha256:$sha
-    boot:
-      kernel: $image/vmlinuz
-      kernelSha256: $(cat "$image/vmlinuz.sha256")
-      initrd: $image/initrd.gz
-      initrdSha256: $(cat "$image/initrd.gz.sha256")
-      cmdline: "console=tty0 quiet"
+$(image_spec "containerDisk: registry.example.com/golden/test-desktop@sha256:$sha")
   resources: {cpu: 500m, memory: 192Mi, disk: 1Gi}
   hostSelector: {matchLabels: {griddesk.io/grid: "yes"}}
   placement: {maxProvisioningPerHost: 1}

@@ -138,11 +138,23 @@ export async function realPathOf(p: string): Promise<string> {
  */
 export async function resolveSource(policy: SourcePolicy, source: string): Promise<SourceLocation> {
   const loc = locate(source);
+  const real = loc.kind === "file" ? await realPathOf(loc.path) : undefined;
+  const roots = await Promise.all(policy.localRoots.map((r) => realPathOf(r).catch(() => path.resolve(r))));
+  return allowedOrRefused(policy, source, loc, real, roots);
+}
+
+/** The located source with its path resolved (`realPath`), or SourceNotAllowed with the reason. */
+function allowedOrRefused(
+  policy: SourcePolicy,
+  source: string,
+  loc: SourceLocation,
+  realPath: string | undefined,
+  roots: readonly string[],
+): SourceLocation {
   const resolved: SourceLocation =
     loc.kind === "file"
-      ? { kind: "file", path: await realPathOf(loc.path) }
+      ? { kind: "file", path: realPath ?? loc.path }
       : { kind: "http", url: new URL(loc.url).href };
-  const roots = await Promise.all(policy.localRoots.map((r) => realPathOf(r).catch(() => path.resolve(r))));
   const refusal = sourceVerdict(policy, source, resolved, roots);
   if (refusal !== undefined) throw new AdapterError("SourceNotAllowed", refusal);
   return resolved;
@@ -161,19 +173,10 @@ export function sourcesOf(image: { readonly source: string }): string[] {
  * no symlinks, and which must answer at once.
  */
 export function checkSourcesLexically(policy: SourcePolicy, image: { readonly source: string }): void {
+  const roots = policy.localRoots.map((r) => path.resolve(r));
   for (const source of sourcesOf(image)) {
     const loc = locate(source);
-    const resolved: SourceLocation =
-      loc.kind === "file"
-        ? { kind: "file", path: path.resolve(loc.path) }
-        : { kind: "http", url: new URL(loc.url).href };
-    const refusal = sourceVerdict(
-      policy,
-      source,
-      resolved,
-      policy.localRoots.map((r) => path.resolve(r)),
-    );
-    if (refusal !== undefined) throw new AdapterError("SourceNotAllowed", refusal);
+    allowedOrRefused(policy, source, loc, loc.kind === "file" ? path.resolve(loc.path) : undefined, roots);
   }
 }
 

@@ -100,9 +100,10 @@ export class HostReconciler implements Reconciler {
     rc.log.info({ host: name, desktops: left.length }, "host removed: deleting its desktops");
     await mapLimit(left, 16, async (d) => {
       try {
+        // The finalizer first (checked against the cached copy), so the delete ends it in one pass.
+        await removeFinalizer(this.ctx.clients.desktops, d, Finalizers.DesktopCleanup);
         if (!d.metadata.deletionTimestamp)
           await this.ctx.clients.desktops.delete(d.metadata, { preconditions: { uid: d.metadata.uid } });
-        await removeFinalizer(this.ctx.clients.desktops, d, Finalizers.DesktopCleanup);
       } catch (err) {
         if (!(err instanceof NotFoundError) && !isStale(err)) throw err;
       }

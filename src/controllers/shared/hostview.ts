@@ -88,10 +88,7 @@ export function hostView(
     // Not ready yet: a host without known capacity, or whose agent label has not reached this
     // cache (the heartbeat Lease may arrive first). A Desktop carries its host's agent label, and
     // the agent watches Desktops by that label: one made without it would wait for no one.
-    ready:
-      capacity !== undefined &&
-      Boolean(host.metadata.labels?.[Labels.Agent]) &&
-      isConditionTrue(host.status?.conditions, HostNodeConditions.Ready),
+    ready: capacity !== undefined && Boolean(host.metadata.labels?.[Labels.Agent]) && vouchedFor(host),
     unschedulable: host.spec.unschedulable === true,
     // A requested drain takes the host out only once admitted by the pools' budgets (drain/budget.ts).
     draining: drainStarted(host),

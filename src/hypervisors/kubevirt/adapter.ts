@@ -5,7 +5,6 @@
 // containerDisk), no hot-plugged profile disks yet, no notice channel.
 import type {
   AdapterListener,
-  AttachedDisk,
   DesktopIdentity,
   HostFacts,
   HypervisorAdapter,
@@ -162,10 +161,8 @@ export class KubevirtAdapter implements HypervisorAdapter {
     });
   }
 
-  attachDisk(id: DesktopIdentity, disk: AttachedDisk): Promise<void> {
+  attachDisk(): Promise<void> {
     return this.call(async () => {
-      void id;
-      void disk;
       throw noDisks();
     });
   }
