@@ -163,7 +163,9 @@ describe("pool failure backoff", () => {
       extra: ["--simulated-image-pull-ms", "300"],
     });
     // Ready, an Available desktop on the host and the backoff lifted are reached in separate
-    // writes (agent, then the pool's roll-up): wait until all three hold at once.
+    // writes (agent, then the pool's roll-up): wait until all three hold at once. The next try
+    // comes when the backoff ends, which after the failures above (5 s doubling) can be 160 s
+    // away on a slow machine: wait up to the backoff's 300 s ceiling.
     await eventually(
       "the failing-host pool Ready, with a desktop Available there and no backoff left",
       async () => {
@@ -178,8 +180,8 @@ describe("pool failure backoff", () => {
           )
         );
       },
-      120_000,
+      330_000,
       500,
     );
-  });
+  }, 360_000);
 });
