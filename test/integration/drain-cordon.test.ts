@@ -120,12 +120,17 @@ describe("cordon", () => {
     );
     expect(placedThere).toEqual([]);
 
-    // Uncordoned, it takes desktops again (the buffer refills on the least loaded host).
+    // Uncordoned, it takes desktops again. The others are cordoned now, so that placement has no
+    // other choice: whether it would prefer this host depends on the load and on which hosts have
+    // the image cached (scoring, tested on its own), not on the cordon.
     const back = await kubectlGriddesk(["uncordon", cordoned]);
     expect(back.code).toBe(0);
-    await eventually(
-      "Schedulable=True",
-      async () => condition(await c.hosts.get({ name: cordoned }), "Schedulable")?.status === "True",
+    for (const other of hosts.filter((h) => h !== cordoned))
+      expect((await kubectlGriddesk(["cordon", other])).code).toBe(0);
+    await eventually("Schedulable=True on the uncordoned host only", async () =>
+      (await Promise.all(hosts.map((h) => c.hosts.get({ name: h })))).every(
+        (h) => (condition(h, "Schedulable")?.status === "True") === (h.metadata.name === cordoned),
+      ),
     );
     await Promise.all(storm.slice(0, 6).map((name) => c.sessions.delete({ namespace: ns, name })));
     await logOn(ns, "cc", users("after", 6));
