@@ -28,6 +28,8 @@ import { ensureNamespace } from "./namespace.js";
 import { resolveAgentOptions, type AgentOptions } from "./options.js";
 import { OrphanCollector } from "./orphan-collector.js";
 import type { SecretObject } from "../profiles/store-config.js";
+import type { ConsoleSecretObject } from "../console/secret.js";
+import { ConsoleSecrets } from "./console-secrets.js";
 import { ProfileDisks } from "./profile-disks.js";
 import { registerHost } from "./registration.js";
 
@@ -116,6 +118,10 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
       resyncMs: o.desktopResyncMs,
       hostWaitMs: o.leaseRenewIntervalMs,
       hostTouched: (host) => queues.hosts?.enqueue({ name: host }),
+      consoles: new ConsoleSecrets(
+        manager.client<ConsoleSecretObject>(Resources.Secret),
+        o.consoleSecretNamespace ?? o.systemNamespace,
+      ),
       profiles: new ProfileDisks({
         secrets: manager.client<SecretObject>(Resources.Secret),
         profiles: manager.client<DesktopProfile>(Resources.DesktopProfile),

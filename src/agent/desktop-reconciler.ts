@@ -29,6 +29,7 @@ import {
 import { QuantityError } from "../scheduler/quantity.js";
 import { desiredDesktopStatus, type VmObservation } from "./desktop-status.js";
 import { desktopIdentity, vmSpecFor } from "./desktop-vm.js";
+import type { ConsoleSecrets } from "./console-secrets.js";
 import { deliverNotice } from "./notice.js";
 import { addFinalizer, hasFinalizer, removeFinalizer } from "./finalizers.js";
 import type { HostTable, ServedHost } from "./hosts.js";
@@ -61,6 +62,8 @@ export interface DesktopReconcilerDeps {
   readonly hostTouched: (host: string) => void;
   /** Attaches users' profile disks at logon and publishes them at logoff. */
   readonly profiles: ProfileDisks;
+  /** Console passwords, for hosts whose adapter sets them. */
+  readonly consoles: ConsoleSecrets;
 }
 
 /**
@@ -111,6 +114,7 @@ export class DesktopReconciler implements Reconciler {
       latest = saved.latest;
     }
     await host.adapter.destroy(desktopIdentity(desktop));
+    if (host.adapter.consolePasswords) await this.deps.consoles.remove(desktopIdentity(desktop));
     await removeFinalizer(this.deps.client, latest, FINALIZER);
     this.superseded.wrote(latest);
     this.deps.events.event(desktop, "Normal", "Destroyed", `VM and overlay removed from host ${host.name}`);
@@ -286,7 +290,13 @@ export class DesktopReconciler implements Reconciler {
       const phase = desktop.status?.phase;
       if (phase === "Available" || phase === "InUse") return { kind: "lost", host: host.name };
       try {
-        vm = await adapter.create(vmSpecFor(desktop));
+        const spec = vmSpecFor(desktop);
+        // A fresh password for each VM made, kept in its Secret before the VM asks for it.
+        vm = await adapter.create(
+          adapter.consolePasswords
+            ? { ...spec, consolePassword: await this.deps.consoles.issue(spec.id, host.name) }
+            : spec,
+        );
       } catch (err) {
         if (err instanceof QuantityError)
           return { kind: "rejected", reason: "InvalidSpec", message: err.message };

@@ -37,6 +37,8 @@ export interface AgentOptions {
   /** Extra labels put on every HostNode this agent serves. */
   readonly hostLabels?: Readonly<Record<string, string>>;
   readonly systemNamespace?: string;
+  /** Where desktops' console passwords are kept, for the broker (default: systemNamespace). */
+  readonly consoleSecretNamespace?: string;
   readonly leaseDurationSeconds?: number;
   readonly leaseRenewIntervalMs?: number;
   readonly orphanCollectionIntervalMs?: number;

@@ -82,4 +82,5 @@ export const FieldManagers = {
   Controller: "griddesk-controller",
   Agent: "griddesk-agent",
   Cli: "kubectl-griddesk",
+  Broker: "griddesk-broker",
 } as const;

@@ -1016,6 +1016,7 @@ export interface DesktopSessionStatus {
    * Whether a client is connected now, as reported by a broker.
    */
   connected?: boolean
+  console?: SessionConsole
   /**
    * Last user input seen, as reported by a broker; drives spec.session.idleTimeout.
    */
@@ -1026,6 +1027,30 @@ export interface DesktopSessionStatus {
    * Ready (summary) and Bound; see src/api/conditions.ts.
    */
   conditions?: Condition[]
+}
+
+/**
+ * Written by a broker: the console tickets already used (each works once, across every broker replica) until they expire.
+ */
+export interface SessionConsole {
+  /**
+   * Used tickets that have not expired yet; expired ones are dropped on the next write.
+   */
+  redeemedTickets?: RedeemedTicket[]
+}
+
+/**
+ * A console ticket used once, kept until it expires.
+ */
+export interface RedeemedTicket {
+  /**
+   * The ticket's id (not the ticket: it cannot be used to connect).
+   */
+  id: string
+  /**
+   * When the ticket expires.
+   */
+  expiresAt: string
 }
 
 /**

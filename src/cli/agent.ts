@@ -159,6 +159,10 @@ export function agentCommand(): Command {
       "namespace of the heartbeat Leases",
       process.env.POD_NAMESPACE ?? "griddesk-system",
     )
+    .option(
+      "--console-secret-namespace <ns>",
+      "namespace of the desktops' console-password Secrets, which the broker reads (default: --system-namespace)",
+    )
     .option("--lease-duration <seconds>", "heartbeat Lease duration", positiveInt, 40)
     .addOption(secondsOption("--lease-renew-interval <seconds>", "how often Leases are renewed", 10))
     .addOption(
@@ -251,6 +255,7 @@ export function agentCommand(): Command {
         ...(hostSource ? { hostSource } : {}),
         hostLabels: o.hostLabels as Record<string, string>,
         systemNamespace: o.systemNamespace as string,
+        ...(o.consoleSecretNamespace ? { consoleSecretNamespace: o.consoleSecretNamespace as string } : {}),
         leaseDurationSeconds: o.leaseDuration as number,
         leaseRenewIntervalMs: o.leaseRenewInterval as number,
         orphanCollectionIntervalMs: o.orphanCollectionInterval as number,

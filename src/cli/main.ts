@@ -2,6 +2,7 @@
 // The `griddesk` command; installed also as `kubectl-griddesk`, so `kubectl griddesk …` works.
 import { Command } from "commander";
 import { agentCommand } from "./agent.js";
+import { brokerCommand } from "./broker.js";
 import { controllerCommand } from "./controller.js";
 import { cordonCommand, uncordonCommand } from "./cordon.js";
 import { drainCommand } from "./drain.js";
@@ -12,6 +13,7 @@ const program = new Command("griddesk")
   .version("0.1.0")
   .addCommand(controllerCommand())
   .addCommand(agentCommand())
+  .addCommand(brokerCommand())
   .addCommand(statusCommand())
   .addCommand(cordonCommand())
   .addCommand(uncordonCommand())

@@ -46,6 +46,11 @@ export interface VmResources {
 export interface VmSpec extends VmResources {
   readonly id: DesktopIdentity;
   readonly image: ImageRef & { readonly firmware?: Firmware };
+  /**
+   * The console's password (1 to 8 of A-Z, a-z, 0-9), for adapters whose `consolePasswords` is
+   * true; others ignore it. A secret: it goes into the VM's console and nowhere else.
+   */
+  readonly consolePassword?: string;
 }
 
 export type VmState = "provisioning" | "running" | "failed";
@@ -138,6 +143,11 @@ export interface HypervisorAdapter {
    * hypervisor keeps no disks in host files (the simulated one only pretends to sync profiles).
    */
   readonly diskDir?: string;
+  /**
+   * Whether the VM's console asks for VmSpec.consolePassword (libvirt's VNC server does). False:
+   * the console is reached some other way (KubeVirt: through the API server) or not at all.
+   */
+  readonly consolePasswords: boolean;
 
   /** The host's facts, for HostNode status and capacity when the spec omits it. */
   probe(): Promise<HostFacts>;

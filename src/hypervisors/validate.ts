@@ -61,4 +61,7 @@ export function validateVmSpec(spec: VmSpec): void {
   if (firmware !== undefined && firmware !== "bios" && firmware !== "uefi") {
     invalid("spec.image.firmware", `must be bios or uefi, got ${String(firmware)}`);
   }
+  // The message never quotes the password.
+  if (spec.consolePassword !== undefined && !/^[A-Za-z0-9]{1,8}$/.test(spec.consolePassword))
+    invalid("spec.consolePassword", "must be 1 to 8 characters of A-Z, a-z and 0-9");
 }

@@ -426,7 +426,13 @@ describe("RBAC", () => {
       expect.arrayContaining(["create", "update"]),
     );
     expect(verbs(agent, "", "events")).toContain("create");
-    expect(verbs(agent, "", "secrets")).toEqual([]); // no profile store named: no Secret at all
+    // No profile store named: no Secret to read. Console Secrets are written in the release
+    // namespace only (a Role), never read.
+    const agentClusterRoles = agent.filter((r) => r.kind === "ClusterRole");
+    expect(verbs(agentClusterRoles, "", "secrets")).toEqual([]);
+    const consoleWriters = agent.filter((r) => r.kind === "Role" && verbs([r], "", "secrets").length > 0);
+    expect(consoleWriters.map((r) => r.metadata.namespace)).toEqual([privilegedNs]);
+    expect(verbs(consoleWriters, "", "secrets")).toEqual(["create", "delete", "patch"]);
     const withStores = await render(privilegedNs, [
       "agent.enabled=true",
       "profileStoreSecrets={store-a,store-b}",

@@ -22,6 +22,7 @@ export class PersistingAdapter implements HypervisorAdapter {
   readonly type;
   readonly hostName: string;
   readonly diskDir?: string;
+  readonly consolePasswords: boolean;
 
   constructor(
     private readonly inner: HypervisorAdapter,
@@ -29,6 +30,7 @@ export class PersistingAdapter implements HypervisorAdapter {
   ) {
     this.type = inner.type;
     this.hostName = inner.hostName;
+    this.consolePasswords = inner.consolePasswords;
     if (inner.diskDir !== undefined) this.diskDir = inner.diskDir;
   }
 

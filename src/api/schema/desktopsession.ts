@@ -88,6 +88,32 @@ const status: Schema = tsNamed("DesktopSessionStatus", {
       description: "Whether a client is connected now, as reported by a broker.",
       type: "boolean",
     },
+    console: tsNamed("SessionConsole", {
+      description:
+        "Written by a broker: the console tickets already used (each works once, across every broker " +
+        "replica) until they expire.",
+      type: "object",
+      properties: {
+        redeemedTickets: {
+          description: "Used tickets that have not expired yet; expired ones are dropped on the next write.",
+          type: "array",
+          maxItems: 32,
+          "x-kubernetes-list-type": "map",
+          "x-kubernetes-list-map-keys": ["id"],
+          items: tsNamed("RedeemedTicket", {
+            description: "A console ticket used once, kept until it expires.",
+            type: "object",
+            required: ["id", "expiresAt"],
+            properties: {
+              id: text("The ticket's id (not the ticket: it cannot be used to connect).", 64, {
+                pattern: "^[A-Za-z0-9_-]+$",
+              }),
+              expiresAt: dateTime("When the ticket expires."),
+            },
+          }),
+        },
+      },
+    }),
     lastActivityTime: dateTime(
       "Last user input seen, as reported by a broker; drives spec.session.idleTimeout.",
     ),

@@ -54,6 +54,8 @@ export interface KubevirtAdapterOptions {
 
 export class KubevirtAdapter implements HypervisorAdapter {
   readonly type = "kubevirt" as const;
+  /** The console is the VMI's VNC subresource, reached through the API server. */
+  readonly consolePasswords = false;
   readonly hostName: string;
   private readonly config: KubevirtHostConfig;
   private readonly clock: Clock;

@@ -69,6 +69,7 @@ export interface LibvirtAdapterOptions {
 
 export class LibvirtAdapter implements HypervisorAdapter {
   readonly type = "libvirt" as const;
+  readonly consolePasswords = true;
   readonly hostName: string;
   readonly diskDir: string;
   private readonly storage: HostStorage;

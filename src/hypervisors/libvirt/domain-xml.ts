@@ -31,6 +31,8 @@ export interface DomainSpec extends DomainOwner {
   readonly boot?: KernelBoot;
   /** The UNIX socket for the first serial port, where notices are written (notice-channel.ts). */
   readonly noticeSocket?: string;
+  /** VNC authentication's password; none: the VNC server asks for none. */
+  readonly consolePassword?: string;
 }
 
 export function domainName(uid: string): string {
@@ -101,7 +103,9 @@ export function domainXml(d: DomainSpec): string {
           `    </serial>`,
         ]
       : []),
-    `    <graphics type='vnc' port='-1' autoport='yes' listen='${e(d.vncListen)}'/>`,
+    `    <graphics type='vnc' port='-1' autoport='yes' listen='${e(d.vncListen)}'${
+      d.consolePassword ? ` passwd='${e(d.consolePassword)}'` : ""
+    }/>`,
     `    <video><model type='vga'/></video>`,
     `  </devices>`,
     `</domain>`,

@@ -14,6 +14,8 @@ export interface VmRecord extends DomainOwner {
   /** Set once the domain was started: if it vanishes later, the VM stopped (never restarted). */
   readonly startedAt?: number;
   readonly failure?: { readonly reason: VmFailureReason; readonly message: string };
+  /** The VNC password the domain is started with (so the record is readable by root only). */
+  readonly consolePassword?: string;
 }
 
 export class VmRecords {
@@ -33,10 +35,10 @@ export class VmRecords {
 
   /** Writes atomically (temporary file, then rename). */
   async put(record: VmRecord): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o755 });
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const file = this.fileOf(record.id.uid);
     const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(record, null, 2), { mode: 0o644 });
+    await writeFile(tmp, JSON.stringify(record, null, 2), { mode: 0o600 });
     await rename(tmp, file);
   }
 

@@ -55,5 +55,6 @@ export function recordFor(spec: VmSpec, now: number): VmRecord {
     imageSha256: sha256,
     image: { source, sha256, format, ...(firmware ? { firmware } : {}), ...(boot ? { boot } : {}) },
     createdAt: now,
+    ...(spec.consolePassword ? { consolePassword: spec.consolePassword } : {}),
   };
 }

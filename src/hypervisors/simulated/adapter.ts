@@ -46,6 +46,8 @@ export interface SimulatedAdapterOptions {
 
 export class SimulatedAdapter implements HypervisorAdapter {
   readonly type = "simulated" as const;
+  /** Its endpoints are made up: there is no console to protect. */
+  readonly consolePasswords = false;
   readonly hostName: string;
   private readonly config: SimulatedHostConfig;
   private readonly state: SimulatedHostState;

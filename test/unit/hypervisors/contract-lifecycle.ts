@@ -62,6 +62,12 @@ export function describeLifecycleContract(k: ContractKit): void {
       const err = await k.h.adapter.create(bad).catch((e: unknown) => e);
       expect(err).toMatchObject({ reason: "InvalidSpec", retryable: false });
     }
+    // A console password no VNC server takes: refused by every adapter, and never quoted.
+    const err = await k.h.adapter
+      .create(k.spec("bad", { consolePassword: "n0t okay!" }))
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: "InvalidSpec", retryable: false });
+    expect(String((err as Error).message)).not.toContain("n0t okay!");
   });
 
   it("notify is false for an absent VM and a boolean for a running one", async () => {

@@ -60,6 +60,14 @@ describe("domain XML", () => {
     expect(withNotices).toContain("<target port='0'/>");
   });
 
+  it("asks for a VNC password only when given one", () => {
+    const base = { ...owner, overlay: "/o.qcow2", vncListen: "127.0.0.1", domainType: "qemu" as const };
+    expect(domainXml(base)).not.toContain("passwd=");
+    expect(domainXml({ ...base, consolePassword: "Ab3dEf9h" })).toContain(
+      "<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1' passwd='Ab3dEf9h'/>",
+    );
+  });
+
   it("maps domain names to uids only for griddesk's names", () => {
     expect(uidOfDomain(`gd-${owner.id.uid}`)).toBe(owner.id.uid);
     expect(uidOfDomain("win11-by-hand")).toBeUndefined();
