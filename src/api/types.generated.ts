@@ -466,6 +466,7 @@ export interface DesktopPoolSpec {
   buffer?: number
   placement?: PlacementPolicy
   session?: SessionPolicy
+  access?: PoolAccess
   profile?: ProfilePolicy
   maintenance?: MaintenancePolicy
   /**
@@ -630,6 +631,24 @@ export interface SessionPolicy {
    * End any session this long after logon, e.g. 12h. Omitted: no limit.
    */
   maxDuration?: string
+}
+
+/**
+ * Who may use this pool through the broker (the portal): a user is entitled when named in users or when one of their groups is named in groups. Omitted or empty: nobody through the broker (sessions made with kubectl are not affected).
+ */
+export interface PoolAccess {
+  /**
+   * User names (the identity provider's preferred_username, or a static user's name). Exact, case-sensitive matches.
+   *
+   * Items: A name as the broker's identity provider gives it.
+   */
+  users?: string[]
+  /**
+   * Group names (the identity provider's groups claim, or a static user's groups). Exact, case-sensitive matches.
+   *
+   * Items: A name as the broker's identity provider gives it.
+   */
+  groups?: string[]
 }
 
 /**
@@ -1013,7 +1032,7 @@ export interface DesktopSessionStatus {
    */
   endReason?: SessionEndReason
   /**
-   * Whether a client is connected now, as reported by a broker.
+   * Whether a console is open now, as reported by a broker (status.console has the times). Closing the browser is a disconnect, not a logoff: the session goes on and a reconnect finds it.
    */
   connected?: boolean
   console?: SessionConsole
@@ -1030,9 +1049,17 @@ export interface DesktopSessionStatus {
 }
 
 /**
- * Written by a broker: the console tickets already used (each works once, across every broker replica) until they expire.
+ * Written by a broker: the console tickets already used (each works once, across every broker replica) until they expire, and when a console last opened and closed.
  */
 export interface SessionConsole {
+  /**
+   * When a console of this session last opened.
+   */
+  connectedAt?: string
+  /**
+   * When a console of this session last closed.
+   */
+  disconnectedAt?: string
   /**
    * Used tickets that have not expired yet; expired ones are dropped on the next write.
    */

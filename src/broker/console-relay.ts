@@ -10,7 +10,7 @@ import { STATUS_CODES, type IncomingMessage } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
-import type { Desktop, DesktopSession } from "../api/index.js";
+import { toKubeTime, type Desktop, type DesktopSession } from "../api/index.js";
 import { consoleSecretName, passwordOf, type ConsoleSecretObject } from "../console/secret.js";
 import { authenticateToServer, ByteQueue, greetClient, RfbError } from "../console/rfb.js";
 import type { Logger, ObjectClient } from "../runtime/index.js";
@@ -181,12 +181,34 @@ export class ConsoleRelay {
     this.deps.metrics.consolesActive.inc();
     this.deps.metrics.consoleConnectSeconds.observe((this.now() - started) / 1000);
     this.deps.log.info(who, "console opened");
+    await this.markConnected(t, true);
     await closed;
     up.socket.destroy();
     if (ws.readyState === ws.OPEN) ws.close(1000, "the desktop's console closed");
     this.open.delete(ws);
     this.deps.metrics.consolesActive.dec();
     this.deps.log.info(who, "console closed");
+    await this.markConnected(t, false);
+  }
+
+  /**
+   * status.connected and its time, so a reconnect finds the running session and the disconnected
+   * timeout (to come) can fire. Best effort: a failed write is logged, the console goes on.
+   */
+  private async markConnected(t: VerifiedTicket, connected: boolean): Promise<void> {
+    const at = toKubeTime(new Date(this.now()));
+    try {
+      await this.deps.sessions.mergePatch(
+        { namespace: t.namespace, name: t.session },
+        { status: { connected, console: connected ? { connectedAt: at } : { disconnectedAt: at } } },
+        { subresource: "status" },
+      );
+    } catch (err) {
+      this.deps.log.warn(
+        { namespace: t.namespace, session: t.session, err: err instanceof Error ? err.message : String(err) },
+        "could not record the console's connection on the session",
+      );
+    }
   }
 
   private refuse(socket: Duplex, err: unknown, t: VerifiedTicket | undefined): void {

@@ -1,10 +1,13 @@
-// The broker's Prometheus metrics, on a registry of its own: consoles opened and open, how long a
-// console took from the ticket's arrival to the relay's start, and tickets refused, by reason.
+// The broker's Prometheus metrics, on a registry of its own: sign-ins and logons, consoles opened
+// and open, how long a console took from the ticket's arrival to the relay's start, and tickets
+// refused, by reason.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ConsoleRefusal } from "./refusals.js";
 
 export class BrokerMetrics {
   readonly registry = new Registry();
+  readonly signIns: Counter<"result">;
+  readonly logons: Counter;
   readonly consolesOpened: Counter;
   readonly consolesActive: Gauge;
   readonly consoleConnectSeconds: Histogram;
@@ -13,6 +16,17 @@ export class BrokerMetrics {
   constructor(opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.signIns = new Counter({
+      name: "griddesk_broker_signins_total",
+      help: "Sign-ins, by result (success, refused).",
+      labelNames: ["result"],
+      registers,
+    });
+    this.logons = new Counter({
+      name: "griddesk_broker_logons_total",
+      help: "Sessions the broker created for users (reconnects to a running session are not logons).",
+      registers,
+    });
     this.consolesOpened = new Counter({
       name: "griddesk_broker_consoles_opened_total",
       help: "Console connections relayed to a desktop.",

@@ -32,7 +32,7 @@ export interface IssuedTicket {
 }
 
 /** The smallest key accepted: HS256 wants at least the hash's 32 bytes. */
-export const MIN_TICKET_KEY_BYTES = 32;
+export const MIN_SIGNING_KEY_BYTES = 32;
 export const DEFAULT_TICKET_TTL_MS = 30_000;
 const AUDIENCE = "griddesk-console";
 const ISSUER = "griddesk-broker";
@@ -46,8 +46,8 @@ export class TicketBook {
     private readonly ttlMs: number = DEFAULT_TICKET_TTL_MS,
     private readonly now: () => number = Date.now,
   ) {
-    if (key.length < MIN_TICKET_KEY_BYTES)
-      throw new Error(`the ticket key must be at least ${MIN_TICKET_KEY_BYTES} bytes, got ${key.length}`);
+    if (key.length < MIN_SIGNING_KEY_BYTES)
+      throw new Error(`the signing key must be at least ${MIN_SIGNING_KEY_BYTES} bytes, got ${key.length}`);
     if (!(ttlMs >= 1000)) throw new Error(`the ticket lifetime must be at least 1 s, got ${ttlMs} ms`);
     this.key = key;
   }

@@ -1,25 +1,31 @@
-// `griddesk broker`: the console relay (and, to come, the users' portal). Stateless: run as many
-// replicas as needed, all with the same ticket key.
+// `griddesk broker`: the users' portal and console relay. Stateless: run as many replicas as
+// needed, all with the same signing key. `griddesk hash-password`: a static user's password hash.
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { Command, Option } from "commander";
 import { startBroker } from "../broker/broker.js";
-import { DEFAULT_TICKET_TTL_MS, MIN_TICKET_KEY_BYTES } from "../broker/tickets.js";
+import { DEFAULT_SIGNIN_TTL_MS } from "../broker/signin.js";
+import { hashPassword, StaticUsers } from "../broker/static-users.js";
+import { DEFAULT_TICKET_TTL_MS, MIN_SIGNING_KEY_BYTES } from "../broker/tickets.js";
 import { createLogger } from "../runtime/index.js";
 import { loadKubeConfig, parseBindAddress } from "./kubeconfig.js";
 import { secondsOption } from "./parse.js";
 
 export function brokerCommand(): Command {
   return new Command("broker")
-    .description("serve users' consoles: checks one-time tickets and relays each to its desktop's VNC server")
+    .description("serve the users' portal: sign-in, pools, sessions, and consoles relayed to their desktops")
     .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)")
-    .option("--bind-address <addr>", "serve HTTPS (the console WebSocket) here", ":8443")
+    .option("--bind-address <addr>", "serve HTTPS (the portal and the console WebSocket) here", ":8443")
     .option("--tls-cert-file <path>", "PEM certificate chain for HTTPS")
     .option("--tls-key-file <path>", "PEM private key for HTTPS")
     .option("--plain-http", "serve plain HTTP: only behind a proxy that terminates TLS", false)
     .option(
-      "--ticket-key-file <path>",
-      `file with the key that signs console tickets (at least ${MIN_TICKET_KEY_BYTES} bytes; the same on every replica)`,
+      "--signing-key-file <path>",
+      `file with the key that signs sign-in cookies and console tickets (at least ${MIN_SIGNING_KEY_BYTES} bytes; the same on every replica)`,
+    )
+    .option(
+      "--static-users-file <path>",
+      "YAML file of static users (labs): users: [{name, passwordHash, groups}]",
     )
     .addOption(
       secondsOption(
@@ -27,6 +33,9 @@ export function brokerCommand(): Command {
         "how long a console ticket may wait to be used",
         DEFAULT_TICKET_TTL_MS / 1000,
       ),
+    )
+    .addOption(
+      secondsOption("--signin-ttl <seconds>", "how long a sign-in lasts", DEFAULT_SIGNIN_TTL_MS / 1000),
     )
     .option(
       "--console-secret-namespace <ns>",
@@ -45,8 +54,10 @@ export function brokerCommand(): Command {
         .default("info"),
     )
     .action(async (o) => {
-      if (!o.ticketKeyFile)
-        throw new Error("--ticket-key-file is required: every replica signs and checks tickets with it");
+      if (!o.signingKeyFile)
+        throw new Error(
+          "--signing-key-file is required: every replica signs and checks cookies and tickets with it",
+        );
       const tls = o.tlsCertFile || o.tlsKeyFile;
       if (tls && !(o.tlsCertFile && o.tlsKeyFile))
         throw new Error("--tls-cert-file and --tls-key-file go together");
@@ -57,17 +68,34 @@ export function brokerCommand(): Command {
       const logger = createLogger({ level: o.logLevel, name: "griddesk-broker" }).child({
         replica: o.identity,
       });
-      const broker = await startBroker({
+      await startBroker({
         kubeConfig: loadKubeConfig(o.kubeconfig),
         logger,
         listen: parseBindAddress("--bind-address", o.bindAddress),
         ...(tls ? { tls: { certFile: o.tlsCertFile, keyFile: o.tlsKeyFile } } : {}),
         health: parseBindAddress("--health-probe-bind-address", o.healthProbeBindAddress),
-        ticketKey: readFileSync(o.ticketKeyFile),
+        signingKey: readFileSync(o.signingKeyFile),
         ticketTtlMs: o.ticketTtl,
+        signInTtlMs: o.signinTtl,
         secretNamespace: o.consoleSecretNamespace,
+        ...(o.staticUsersFile ? { staticUsers: StaticUsers.load(o.staticUsersFile) } : {}),
+      }).then((broker) => {
+        for (const signal of ["SIGTERM", "SIGINT"] as const)
+          process.once(signal, () => void broker.close().then(() => process.exit(0)));
       });
-      for (const signal of ["SIGTERM", "SIGINT"] as const)
-        process.once(signal, () => void broker.close().then(() => process.exit(0)));
+    });
+}
+
+export function hashPasswordCommand(): Command {
+  return new Command("hash-password")
+    .description("print the hash of the password read from standard input, for a static users file")
+    .action(async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      const password = Buffer.concat(chunks)
+        .toString("utf8")
+        .replace(/\r?\n$/, "");
+      if (!password) throw new Error("no password on standard input");
+      process.stdout.write(`${await hashPassword(password)}\n`);
     });
 }

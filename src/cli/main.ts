@@ -2,7 +2,7 @@
 // The `griddesk` command; installed also as `kubectl-griddesk`, so `kubectl griddesk …` works.
 import { Command } from "commander";
 import { agentCommand } from "./agent.js";
-import { brokerCommand } from "./broker.js";
+import { brokerCommand, hashPasswordCommand } from "./broker.js";
 import { controllerCommand } from "./controller.js";
 import { cordonCommand, uncordonCommand } from "./cordon.js";
 import { drainCommand } from "./drain.js";
@@ -14,6 +14,7 @@ const program = new Command("griddesk")
   .addCommand(controllerCommand())
   .addCommand(agentCommand())
   .addCommand(brokerCommand())
+  .addCommand(hashPasswordCommand())
   .addCommand(statusCommand())
   .addCommand(cordonCommand())
   .addCommand(uncordonCommand())

@@ -78,7 +78,7 @@ beforeAll(async () => {
     }),
   );
   creds = brokerCredentials();
-  tickets = new TicketBook(creds.ticketKey, 30_000);
+  tickets = new TicketBook(creds.signingKey, 30_000);
   for (const name of ["console-broker-a", "console-broker-b"]) {
     const b = await startBrokerProcess(name, creds, { secretNamespace: sys });
     brokers.push(b);
@@ -146,7 +146,17 @@ describe("the console relay", () => {
       expect(fb.height).toBeGreaterThan(0);
       expect(fb.name).toContain("gd-"); // QEMU names the display after the domain
       expect(fb.firstUpdateBytes).toBeGreaterThan(0);
+      // Open: the session says so (a reconnect finds it); closed: it says when, and goes on.
+      await eventually("status.connected", async () => {
+        const s = await c.sessions.get({ namespace: ns, name: "alice" });
+        return s.status?.connected === true && Boolean(s.status.console?.connectedAt);
+      });
       fb.close();
+      await eventually("disconnected", async () => {
+        const s = await c.sessions.get({ namespace: ns, name: "alice" });
+        return s.status?.connected === false && Boolean(s.status.console?.disconnectedAt);
+      });
+      expect((await c.sessions.get({ namespace: ns, name: "alice" })).status?.phase).toBe("Ready");
     }
     const metrics = await (await fetch(`http://127.0.0.1:${brokers[0]?.healthPort}/metrics`)).text();
     expect(metrics).toMatch(/^griddesk_broker_consoles_opened_total 1$/m);
@@ -169,7 +179,7 @@ describe("the console relay", () => {
       status: 401,
       reason: "Invalid",
     });
-    const short = new TicketBook(creds.ticketKey, 1_000);
+    const short = new TicketBook(creds.signingKey, 1_000);
     const expiring = (await short.issue(claimsOf(session, desktop))).ticket;
     await new Promise((r) => setTimeout(r, 2_100));
     expect(await refusal(a, expiring)).toMatchObject({ status: 401, reason: "Expired" });

@@ -165,6 +165,26 @@ const maintenance: Schema = tsNamed("MaintenancePolicy", {
   },
 });
 
+const principals = (what: string): Schema => ({
+  description: `${what} Exact, case-sensitive matches.`,
+  type: "array",
+  maxItems: 256,
+  items: text("A name as the broker's identity provider gives it.", 256, { minLength: 1 }),
+  "x-kubernetes-list-type": "set",
+});
+
+const access: Schema = tsNamed("PoolAccess", {
+  description:
+    "Who may use this pool through the broker (the portal): a user is entitled when named in users or " +
+    "when one of their groups is named in groups. Omitted or empty: nobody through the broker (sessions " +
+    "made with kubectl are not affected).",
+  type: "object",
+  properties: {
+    users: principals("User names (the identity provider's preferred_username, or a static user's name)."),
+    groups: principals("Group names (the identity provider's groups claim, or a static user's groups)."),
+  },
+});
+
 const spec: Schema = tsNamed("DesktopPoolSpec", {
   description: "The desired state of the pool: image, desktop size, hosts, counts and policies.",
   type: "object",
@@ -197,6 +217,7 @@ const spec: Schema = tsNamed("DesktopPoolSpec", {
     ),
     placement,
     session,
+    access,
     profile,
     maintenance,
     paused: {

@@ -85,15 +85,19 @@ const status: Schema = tsNamed("DesktopSessionStatus", {
       "Why a DesktopSession ended.",
     ),
     connected: {
-      description: "Whether a client is connected now, as reported by a broker.",
+      description:
+        "Whether a console is open now, as reported by a broker (status.console has the times). Closing the " +
+        "browser is a disconnect, not a logoff: the session goes on and a reconnect finds it.",
       type: "boolean",
     },
     console: tsNamed("SessionConsole", {
       description:
         "Written by a broker: the console tickets already used (each works once, across every broker " +
-        "replica) until they expire.",
+        "replica) until they expire, and when a console last opened and closed.",
       type: "object",
       properties: {
+        connectedAt: dateTime("When a console of this session last opened."),
+        disconnectedAt: dateTime("When a console of this session last closed."),
         redeemedTickets: {
           description: "Used tickets that have not expired yet; expired ones are dropped on the next write.",
           type: "array",

@@ -2,6 +2,7 @@
 // by openssl for 127.0.0.1, a ticket key shared by its replicas, and an RFB client that speaks
 // to it over a WebSocket as noVNC would (security type None: the broker holds the password).
 import { execFileSync } from "node:child_process";
+import { request as httpsRequest } from "node:https";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,9 +16,9 @@ export interface BrokerCredentials {
   readonly dir: string;
   readonly certFile: string;
   readonly keyFile: string;
-  readonly ticketKeyFile: string;
+  readonly signingKeyFile: string;
   readonly ca: Buffer;
-  readonly ticketKey: Buffer;
+  readonly signingKey: Buffer;
 }
 
 /** A self-signed certificate for 127.0.0.1 and localhost, and a 32-byte ticket key. */
@@ -34,10 +35,10 @@ export function brokerCredentials(): BrokerCredentials {
     ],
     { stdio: "ignore" },
   );
-  const ticketKey = randomBytes(32);
-  const ticketKeyFile = path.join(dir, "ticket.key");
-  writeFileSync(ticketKeyFile, ticketKey, { mode: 0o600 });
-  return { dir, certFile, keyFile, ticketKeyFile, ca: readFileSync(certFile), ticketKey };
+  const signingKey = randomBytes(32);
+  const signingKeyFile = path.join(dir, "signing.key");
+  writeFileSync(signingKeyFile, signingKey, { mode: 0o600 });
+  return { dir, certFile, keyFile, signingKeyFile, ca: readFileSync(certFile), signingKey };
 }
 
 export interface RunningBroker {
@@ -50,14 +51,15 @@ export interface RunningBroker {
 export async function startBrokerProcess(
   name: string,
   creds: BrokerCredentials,
-  opts: { secretNamespace: string; ticketTtlSeconds?: number },
+  opts: { secretNamespace: string; ticketTtlSeconds?: number; staticUsersFile?: string },
 ): Promise<RunningBroker> {
   const proc = startGriddesk(name, [
     "broker",
     ...["--bind-address", "127.0.0.1:0", "--health-probe-bind-address", "127.0.0.1:0"],
     ...["--tls-cert-file", creds.certFile, "--tls-key-file", creds.keyFile],
-    ...["--ticket-key-file", creds.ticketKeyFile, "--console-secret-namespace", opts.secretNamespace],
+    ...["--signing-key-file", creds.signingKeyFile, "--console-secret-namespace", opts.secretNamespace],
     ...["--ticket-ttl", String(opts.ticketTtlSeconds ?? 30), "--identity", name],
+    ...(opts.staticUsersFile ? ["--static-users-file", opts.staticUsersFile] : []),
   ]);
   const listening = await eventually(
     `${name} listening`,
@@ -159,4 +161,65 @@ export async function rfbSession(ws: WebSocket): Promise<Framebuffer> {
   // Raw encoding (0) is what a client that asks for nothing else gets: w × h pixels.
   const firstUpdateBytes = encoding === 0 ? (await q.read(rw * rh * bytesPerPixel)).length : 0;
   return { width, height, name, firstUpdateBytes, close: () => ws.close() };
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly text: string;
+  readonly json: Record<string, unknown>;
+}
+
+/**
+ * A browser's view of the portal API: HTTPS with the test CA, a cookie jar of one cookie, JSON
+ * bodies, and the page's own Origin. Requests can go to any replica (`base` per call).
+ */
+export class PortalClient {
+  cookie: string | undefined;
+
+  constructor(
+    readonly base: string,
+    private readonly ca: Buffer,
+  ) {}
+
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: { base?: string; headers?: Record<string, string>; raw?: string } = {},
+  ): Promise<Reply> {
+    const url = new URL(path, opts.base ?? this.base);
+    const payload = opts.raw ?? (body === undefined ? undefined : JSON.stringify(body));
+    const headers: Record<string, string> = {
+      ...(payload !== undefined && opts.raw === undefined ? { "content-type": "application/json" } : {}),
+      ...(this.cookie ? { cookie: this.cookie } : {}),
+      origin: url.origin,
+      ...opts.headers,
+    };
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(url, { method, headers, ca: this.ca }, (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => (text += d));
+        res.on("end", () => {
+          const set = res.headers["set-cookie"]?.find((c) => c.startsWith("griddesk_signin="));
+          if (set) this.cookie = set.split(";")[0];
+          let json: Record<string, unknown> = {};
+          try {
+            json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+          } catch {
+            // not JSON (an event stream)
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+      });
+      req.on("error", reject);
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  }
+
+  signIn(user: string, password: string, base?: string): Promise<Reply> {
+    return this.request("POST", "/api/signin", { user, password }, base ? { base } : {});
+  }
 }

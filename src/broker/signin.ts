@@ -1,0 +1,64 @@
+// Who is signed in: a cookie holding a signed statement of the user and their groups (an HS256
+// JWT through `jose`, with an audience of its own so a console ticket is never taken for one nor
+// the other way round), HttpOnly, Secure, SameSite=Lax. Any replica verifies any replica's cookie
+// with the shared key: the broker keeps no sign-in state. Cookies are credentials: never logged.
+import { jwtVerify, SignJWT } from "jose";
+
+export const SIGNIN_COOKIE = "griddesk_signin";
+const AUDIENCE = "griddesk-signin";
+const ISSUER = "griddesk-broker";
+export const DEFAULT_SIGNIN_TTL_MS = 8 * 3600_000;
+
+export interface Identity {
+  readonly user: string;
+  readonly groups: readonly string[];
+}
+
+export class SignInCookies {
+  constructor(
+    private readonly key: Uint8Array,
+    readonly ttlMs: number = DEFAULT_SIGNIN_TTL_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async issue(identity: Identity): Promise<string> {
+    const now = this.now();
+    return new SignJWT({ groups: [...identity.groups] })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setSubject(identity.user)
+      .setAudience(AUDIENCE)
+      .setIssuer(ISSUER)
+      .setIssuedAt(Math.floor(now / 1000))
+      .setExpirationTime(Math.floor((now + this.ttlMs) / 1000))
+      .sign(this.key);
+  }
+
+  /** The identity a cookie proves, or undefined for a missing, forged or expired one. */
+  async verify(cookie: string | undefined): Promise<Identity | undefined> {
+    if (!cookie) return undefined;
+    try {
+      const { payload } = await jwtVerify(cookie, this.key, {
+        algorithms: ["HS256"],
+        audience: AUDIENCE,
+        issuer: ISSUER,
+        currentDate: new Date(this.now()),
+        requiredClaims: ["sub", "exp"],
+      });
+      const groups = Array.isArray(payload.groups) ? payload.groups.filter((g) => typeof g === "string") : [];
+      return payload.sub ? { user: payload.sub, groups } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The cookie's attributes: only sent over HTTPS, invisible to scripts, not sent on cross-site requests' subresources. */
+  options(secure: boolean) {
+    return {
+      path: "/",
+      httpOnly: true,
+      secure,
+      sameSite: "lax" as const,
+      maxAge: Math.floor(this.ttlMs / 1000),
+    };
+  }
+}
