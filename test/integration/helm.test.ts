@@ -184,6 +184,16 @@ describe("helm lint", () => {
     expect(plain.stdout).toContain("0 chart(s) failed");
     const agent = await helm(["lint", "--strict", chartDir, "--set", "agent.enabled=true"]);
     expect({ code: agent.code, out: agent.stdout + agent.stderr }).toMatchObject({ code: 0 });
+    const broker = await helm([
+      ...["lint", "--strict", chartDir, "--set", "broker.enabled=true", "--set", "broker.tls.secretName=t"],
+    ]);
+    expect({ code: broker.code, out: broker.stdout + broker.stderr }).toMatchObject({ code: 0 });
+  });
+
+  test("refuses a broker without a TLS Secret, naming the value", async () => {
+    const r = await helm(["template", "r", chartDir, "--set", "broker.enabled=true"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/broker\.tls\.secretName: name a kubernetes\.io\/tls Secret/);
   });
 
   test("fails on an unknown value key and names it, at the top level and nested", async () => {
@@ -362,6 +372,41 @@ describe("RBAC", () => {
     );
   });
 
+  test("the broker: sessions and their status, pools and desktops read-only, console Secrets only in its namespace", async () => {
+    const docs = await render(privilegedNs, ["broker.enabled=true", "broker.tls.secretName=broker-tls"]);
+    const broker = [...ofKind(docs, "ClusterRole"), ...ofKind(docs, "Role")].filter(
+      (r) => r.metadata.labels?.["app.kubernetes.io/component"] === "broker",
+    );
+    const g = "griddesk.io";
+    const cluster = broker.filter((r) => r.kind === "ClusterRole");
+    expect(verbs(cluster, g, "desktoppools")).toEqual(["get", "list"]);
+    expect(verbs(cluster, g, "desktopsessions")).toEqual(["create", "delete", "get", "list"]);
+    expect(verbs(cluster, g, "desktopsessions/status")).toEqual(["patch"]);
+    expect(verbs(cluster, g, "desktops")).toEqual(["get"]);
+    for (const none of ["desktops/status", "hostnodes", "desktopprofiles"])
+      expect(verbs(cluster, g, none)).toEqual([]);
+    expect(verbs(cluster, "", "secrets")).toEqual([]);
+    expect(verbs(cluster, "coordination.k8s.io", "leases")).toEqual([]);
+    const secretRoles = broker.filter((r) => r.kind === "Role" && verbs([r], "", "secrets").length > 0);
+    expect(secretRoles.map((r) => [r.metadata.namespace, verbs([r], "", "secrets")])).toEqual([
+      [privilegedNs, ["get"]],
+    ]);
+    for (const rule of broker.flatMap((r) => (r as { rules?: PolicyRule[] }).rules ?? []))
+      expect(JSON.stringify(rule)).not.toContain('"*"');
+    // The signing key the chart makes: 64 random characters, mounted with TLS into every replica.
+    const key = ofKind(docs, "Secret").find((s) => s.metadata.name.endsWith("-broker-signing-key")) as
+      (Manifest & { data: Record<string, string> }) | undefined;
+    expect(Buffer.from(key?.data["signing.key"] ?? "", "base64").length).toBe(64);
+    const pod = podTemplate(one(docs, "Deployment", "broker")).spec as unknown as {
+      containers: { args: string[] }[];
+      volumes: { name: string; secret?: { secretName: string } }[];
+    };
+    expect(pod.containers[0]?.args).toEqual(
+      expect.arrayContaining(["broker", "--signing-key-file=/etc/griddesk/signing/signing.key"]),
+    );
+    expect(pod.volumes.find((v) => v.name === "tls")?.secret?.secretName).toBe("broker-tls");
+  });
+
   test("the controller and the agent get what they need and no more", async () => {
     const docs = await render(privilegedNs, ["agent.enabled=true"]);
     const of = (component: string) =>
@@ -480,6 +525,18 @@ describe("Pod Security", () => {
         capabilities: { drop: ["ALL"] },
       },
     });
+  });
+
+  test("the broker is admitted where the API server enforces `restricted`", async () => {
+    const docs = await render(restrictedNs, [
+      "broker.enabled=true",
+      "broker.tls.secretName=t",
+      "crds.install=false",
+    ]);
+    await mustKubectl(["apply", "-f", "-"], toStream(ofKind(docs, "ServiceAccount")));
+    const pod = podFrom(one(docs, "Deployment", "broker"), restrictedNs);
+    const r = await kubectl(["create", "--dry-run=server", "-o", "name", "-f", "-"], toStream([pod]));
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
   });
 
   test("the KubeVirt agent, which touches no host, is admitted where the API server enforces `restricted`", async () => {

@@ -87,3 +87,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "griddesk.kubevirtAgent.fullname" -}}
 {{- printf "%s-kubevirt-agent" (include "griddesk.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
+
+{{- define "griddesk.broker.fullname" -}}
+{{- printf "%s-broker" (include "griddesk.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
