@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH)
 
-.PHONY: help deps k8s-binaries helm-binary kwok-binary cluster-up cluster-down generate verify build test test-stress test-unit test-integration torture-profiles run clean bench bench-storm bench-steady bench-scale bench-drain bench-libvirt bench-profiles
+.PHONY: help deps k8s-binaries helm-binary kwok-binary cluster-up cluster-down generate verify build test test-stress test-unit test-integration torture-profiles screenshots run clean bench bench-storm bench-steady bench-scale bench-drain bench-libvirt bench-profiles
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ test-stress: deps ## integration tests with all cores but one kept busy (FILTER=
 
 torture-profiles: deps ## profile torture: 50 logon/logoff cycles on two libvirt hosts, 20 SIGKILLs during sync, one cut upload (GRIDDESK_TORTURE_SEED replays)
 	GRIDDESK_TORTURE_CYCLES=$${GRIDDESK_TORTURE_CYCLES:-50} GRIDDESK_TORTURE_KILLS=$${GRIDDESK_TORTURE_KILLS:-20} hack/test-integration.sh profile-torture
+
+screenshots: deps ## the README's screenshots of the portal, taken by the browser test in real Chromium (docs/screenshots)
+	GRIDDESK_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots hack/test-integration.sh portal-browser
 
 run: deps build ## local control plane + CRDs + examples + controller and agent
 	@hack/run.sh

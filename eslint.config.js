@@ -23,4 +23,20 @@ export default tseslint.config(
     },
   },
   { files: ["src/cli/**", "hack/**", "bench/**", "test/**"], rules: { "no-console": "off" } },
+  // The portal page runs in the browser.
+  {
+    files: ["web/**/*.js"],
+    languageOptions: {
+      sourceType: "module",
+      globals: {
+        document: "readonly",
+        location: "readonly",
+        fetch: "readonly",
+        EventSource: "readonly",
+        setTimeout: "readonly",
+        setInterval: "readonly",
+        clearInterval: "readonly",
+      },
+    },
+  },
 );

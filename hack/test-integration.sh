@@ -20,6 +20,10 @@ step "kwok, standing in for KubeVirt's node side (built once from its Go module,
 export GRIDDESK_KWOK=${GRIDDESK_KWOK:-$(hack/build-kwok.sh || true)}
 echo "kwok: ${GRIDDESK_KWOK:-not built (the KubeVirt tests will fail and say so)}"
 
+step "Debian's Chromium for the browser tests (driven by playwright-core)"
+export GRIDDESK_CHROMIUM=${GRIDDESK_CHROMIUM:-$(hack/chromium-up.sh)}
+echo "chromium: $GRIDDESK_CHROMIUM"
+
 step "integration tests on a real control plane"
 export GRIDDESK_CLUSTER_DIR=${GRIDDESK_TEST_CLUSTER_DIR:-$PWD/.griddesk/test-cluster}
 export GRIDDESK_PORT_BASE=${GRIDDESK_TEST_PORT_BASE:-16443}

@@ -16,6 +16,7 @@ import { Resources } from "../controllers/shared/resources.js";
 import { HealthServer, ObjectClient, RestClient, type Logger } from "../runtime/index.js";
 import { ConsoleRelay } from "./console-relay.js";
 import { BrokerMetrics } from "./metrics.js";
+import { registerPage } from "./page.js";
 import { registerPortal } from "./portal.js";
 import { SignInCookies } from "./signin.js";
 import type { StaticUsers } from "./static-users.js";
@@ -68,6 +69,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
       })
     : Fastify({ logger: false })) as unknown as FastifyInstance;
   await app.register(cookie);
+  await registerPage(app);
   registerPortal(app, {
     signin: new SignInCookies(o.signingKey, o.signInTtlMs),
     ...(o.staticUsers ? { users: o.staticUsers } : {}),

@@ -76,6 +76,9 @@ export function registerPortal(app: FastifyInstance, deps: PortalDeps): void {
     if (identity) identities.set(req, identity);
   });
 
+  // What the sign-in page offers.
+  app.get("/api/config", async () => ({ staticUsers: Boolean(deps.users), oidc: false }));
+
   app.post<{ Body: { user?: unknown; password?: unknown } }>("/api/signin", async (req, reply) => {
     const { user, password } = req.body ?? {};
     if (!deps.users)

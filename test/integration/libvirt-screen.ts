@@ -6,10 +6,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { inflateSync } from "node:zlib";
 
-/** How many pixel rows of the PNG hold anything that is not black (row filter bytes aside). */
-export function contentRows(png: Buffer): number {
+/** An 8-bit RGB PNG as QEMU writes it, unfiltered: width, height and 3 bytes per pixel. */
+export function pngPixels(png: Buffer): { width: number; height: number; rgb: Buffer } {
   if (png.subarray(1, 4).toString("latin1") !== "PNG") throw new Error("not a PNG");
   const width = png.readUInt32BE(16);
+  const height = png.readUInt32BE(20);
   const idat: Buffer[] = [];
   for (let at = 8; at < png.length;) {
     const length = png.readUInt32BE(at);
@@ -20,14 +21,37 @@ export function contentRows(png: Buffer): number {
   const raw = inflateSync(Buffer.concat(idat));
   const bpp = 3; // QEMU writes 8-bit RGB
   const stride = width * bpp;
+  const rgb = Buffer.alloc(stride * height);
   let prev: Buffer = Buffer.alloc(stride);
-  let rows = 0;
-  for (let at = 0; at + 1 + stride <= raw.length; at += 1 + stride) {
+  for (let y = 0, at = 0; y < height && at + 1 + stride <= raw.length; y++, at += 1 + stride) {
     const row = unfilter(raw[at] as number, raw.subarray(at + 1, at + 1 + stride), prev, bpp);
-    if (row.some((b) => b !== 0)) rows++;
+    row.copy(rgb, y * stride);
     prev = row;
   }
+  return { width, height, rgb };
+}
+
+/** How many pixel rows of the PNG hold anything that is not black. */
+export function contentRows(png: Buffer): number {
+  const { width, height, rgb } = pngPixels(png);
+  let rows = 0;
+  for (let y = 0; y < height; y++)
+    if (rgb.subarray(y * width * 3, (y + 1) * width * 3).some((b) => b !== 0)) rows++;
   return rows;
+}
+
+/** One character per pixel, "1" where it is lit (not near black): a screen's text, comparable across encodings. */
+export function litMask(
+  width: number,
+  height: number,
+  pixel: (i: number) => [number, number, number],
+): string {
+  let out = "";
+  for (let i = 0; i < width * height; i++) {
+    const [r, g, b] = pixel(i);
+    out += r + g + b > 96 ? "1" : "0";
+  }
+  return out;
 }
 
 /** Undoes one row's PNG filter (None, Sub, Up, Average, Paeth) given the row above, unfiltered. */

@@ -51,11 +51,11 @@ export interface RunningBroker {
 export async function startBrokerProcess(
   name: string,
   creds: BrokerCredentials,
-  opts: { secretNamespace: string; ticketTtlSeconds?: number; staticUsersFile?: string },
+  opts: { secretNamespace: string; ticketTtlSeconds?: number; staticUsersFile?: string; port?: number },
 ): Promise<RunningBroker> {
   const proc = startGriddesk(name, [
     "broker",
-    ...["--bind-address", "127.0.0.1:0", "--health-probe-bind-address", "127.0.0.1:0"],
+    ...["--bind-address", `127.0.0.1:${opts.port ?? 0}`, "--health-probe-bind-address", "127.0.0.1:0"],
     ...["--tls-cert-file", creds.certFile, "--tls-key-file", creds.keyFile],
     ...["--signing-key-file", creds.signingKeyFile, "--console-secret-namespace", opts.secretNamespace],
     ...["--ticket-ttl", String(opts.ticketTtlSeconds ?? 30), "--identity", name],
