@@ -52,8 +52,10 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   const desktops = new ObjectClient<Desktop>(rest, Resources.Desktop, fieldManager);
   const metrics = new BrokerMetrics({ processMetrics: o.processMetrics ?? true });
   const tickets = new TicketBook(o.signingKey, o.ticketTtlMs);
+  const signin = new SignInCookies(o.signingKey, o.signInTtlMs);
   const relay = new ConsoleRelay({
     tickets,
+    signin,
     sessions,
     desktops,
     secrets: new ObjectClient<ConsoleSecretObject>(rest, Resources.Secret, fieldManager),
@@ -71,7 +73,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   await app.register(cookie);
   await registerPage(app);
   registerPortal(app, {
-    signin: new SignInCookies(o.signingKey, o.signInTtlMs),
+    signin,
     ...(o.staticUsers ? { users: o.staticUsers } : {}),
     tickets,
     pools: new ObjectClient<DesktopPool>(rest, Resources.DesktopPool, fieldManager),

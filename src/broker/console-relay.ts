@@ -9,6 +9,7 @@
 import { STATUS_CODES, type IncomingMessage } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { fastifyCookie } from "@fastify/cookie";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import { toKubeTime, type Desktop, type DesktopSession } from "../api/index.js";
 import { consoleSecretName, passwordOf, type ConsoleSecretObject } from "../console/secret.js";
@@ -17,6 +18,7 @@ import type { Logger, ObjectClient } from "../runtime/index.js";
 import type { BrokerMetrics } from "./metrics.js";
 import { redeem } from "./redeem.js";
 import { ConsoleRefused, REFUSAL_STATUS } from "./refusals.js";
+import { SIGNIN_COOKIE, type SignInCookies } from "./signin.js";
 import type { TicketBook, VerifiedTicket } from "./tickets.js";
 
 export const CONSOLE_PATH = "/console";
@@ -26,6 +28,8 @@ const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 
 export interface ConsoleRelayDeps {
   readonly tickets: TicketBook;
+  /** The sign-in cookie the browser sends with the upgrade: it must name the ticket's user. */
+  readonly signin: SignInCookies;
   readonly sessions: ObjectClient<DesktopSession>;
   readonly desktops: ObjectClient<Desktop>;
   readonly secrets: ObjectClient<ConsoleSecretObject>;
@@ -66,6 +70,13 @@ export class ConsoleRelay {
     socket.on("error", () => socket.destroy());
     try {
       ticket = await this.verify(req);
+      // The ticket's user must be the one signed in: a ticket that leaked is worth nothing
+      // without its user's cookie, and is not used up by whoever tried it.
+      const cookies = fastifyCookie.parse(req.headers.cookie ?? "");
+      const identity = await this.deps.signin.verify(cookies[SIGNIN_COOKIE]);
+      if (!identity) throw new ConsoleRefused("SignedOut", "sign in first");
+      if (identity.user !== ticket.user)
+        throw new ConsoleRefused("Forbidden", "this console ticket is not yours");
       await redeem(this.deps.sessions, ticket, this.now);
       upstream = await this.dial(ticket);
       if (socket.destroyed) throw new ConsoleRefused("Unreachable", "the browser went away");

@@ -2,6 +2,7 @@
 // WebSocket upgrade. Messages are for the user: they never quote a ticket, an address or a password.
 export type ConsoleRefusal =
   | "Missing"
+  | "SignedOut"
   | "Invalid"
   | "Expired"
   | "Reused"
@@ -15,6 +16,7 @@ export type ConsoleRefusal =
 /** HTTP status of each refusal, answered before the WebSocket upgrade. */
 export const REFUSAL_STATUS: Record<ConsoleRefusal, number> = {
   Missing: 401,
+  SignedOut: 401,
   Invalid: 401,
   Expired: 401,
   Reused: 409,

@@ -12,6 +12,7 @@ import { connect } from "node:net";
 import type { Desktop, DesktopSession } from "../../src/api/types.generated.js";
 import { consoleSecretName, passwordOf, type ConsoleSecretObject } from "../../src/console/secret.js";
 import { authenticateToServer, ByteQueue } from "../../src/console/rfb.js";
+import { SignInCookies } from "../../src/broker/signin.js";
 import { TicketBook, type TicketClaims } from "../../src/broker/tickets.js";
 import { Resources } from "../../src/controllers/shared/resources.js";
 import { ObjectClient } from "../../src/runtime/index.js";
@@ -45,6 +46,8 @@ let sys = "";
 let session: DesktopSession;
 let desktop: Desktop;
 let password = "";
+let aliceCookie = "";
+let bobCookie = "";
 const logs = () => procs.map((p) => `--- ${p.name}\n${p.tail(40)}`).join("\n");
 
 const claimsOf = (s: DesktopSession, d: Desktop): TicketClaims => ({
@@ -79,6 +82,10 @@ beforeAll(async () => {
   );
   creds = brokerCredentials();
   tickets = new TicketBook(creds.signingKey, 30_000);
+  // Sign-in cookies as the broker sets them (the portal's sign-in is tested in portal.test.ts).
+  const cookies = new SignInCookies(creds.signingKey);
+  aliceCookie = await cookies.issue({ user: "alice", groups: [] });
+  bobCookie = await cookies.issue({ user: "bob", groups: [] });
   for (const name of ["console-broker-a", "console-broker-b"]) {
     const b = await startBrokerProcess(name, creds, { secretNamespace: sys });
     brokers.push(b);
@@ -139,7 +146,7 @@ describe("the console relay", () => {
   it("relays a real RFB session to the desktop for a valid ticket, on either replica", async () => {
     for (const b of brokers) {
       const { ticket } = await tickets.issue(claimsOf(session, desktop));
-      const opened = await openConsole(b.url, creds.ca, ticket);
+      const opened = await openConsole(b.url, creds.ca, ticket, aliceCookie);
       if (!("ws" in opened)) throw new Error(`refused: ${JSON.stringify(opened.refused)}\n${logs()}`);
       const fb = await rfbSession(opened.ws);
       expect(fb.width).toBeGreaterThan(0);
@@ -165,7 +172,7 @@ describe("the console relay", () => {
   it("refuses a missing, forged, expired or reused ticket before the upgrade", async () => {
     const [a, b] = brokers as [RunningBroker, RunningBroker];
     const refusal = async (broker: RunningBroker, ticket: string | undefined) => {
-      const r = await openConsole(broker.url, creds.ca, ticket);
+      const r = await openConsole(broker.url, creds.ca, ticket, aliceCookie);
       if ("ws" in r) {
         r.ws.close();
         throw new Error("the console was opened");
@@ -186,7 +193,7 @@ describe("the console relay", () => {
 
     // Used once on replica a: refused on a and on b (the use is recorded on the session).
     const once = (await tickets.issue(claimsOf(session, desktop))).ticket;
-    const first = await openConsole(a.url, creds.ca, once);
+    const first = await openConsole(a.url, creds.ca, once, aliceCookie);
     if (!("ws" in first)) throw new Error(`refused: ${JSON.stringify(first.refused)}`);
     (await rfbSession(first.ws)).close();
     expect(await refusal(a, once)).toMatchObject({ status: 409, reason: "Reused" });
@@ -195,8 +202,8 @@ describe("the console relay", () => {
     // Two replicas given one fresh ticket at the same moment: exactly one opens it.
     const race = (await tickets.issue(claimsOf(session, desktop))).ticket;
     const results = await Promise.all([
-      openConsole(a.url, creds.ca, race),
-      openConsole(b.url, creds.ca, race),
+      openConsole(a.url, creds.ca, race, aliceCookie),
+      openConsole(b.url, creds.ca, race, aliceCookie),
     ]);
     const opened = results.filter((r) => "ws" in r);
     expect(opened).toHaveLength(1);
@@ -209,10 +216,24 @@ describe("the console relay", () => {
     expect(metrics).toMatch(/^griddesk_broker_console_refusals_total\{reason="Reused"\} [1-9]/m);
   });
 
+  it("refuses a ticket without its user's sign-in cookie, and does not use it up", async () => {
+    const [a] = brokers as [RunningBroker];
+    const { ticket } = await tickets.issue(claimsOf(session, desktop));
+    const stolen = await openConsole(a.url, creds.ca, ticket, bobCookie);
+    expect("refused" in stolen && stolen.refused).toMatchObject({ status: 403, reason: "Forbidden" });
+    const anonymous = await openConsole(a.url, creds.ca, ticket);
+    expect("refused" in anonymous && anonymous.refused).toMatchObject({ status: 401, reason: "SignedOut" });
+    const forged = await openConsole(a.url, creds.ca, ticket, `${aliceCookie.slice(0, -4)}AAAA`);
+    expect("refused" in forged && forged.refused).toMatchObject({ status: 401, reason: "SignedOut" });
+    const owner = await openConsole(a.url, creds.ca, ticket, aliceCookie);
+    if (!("ws" in owner)) throw new Error(`refused: ${JSON.stringify(owner.refused)}`);
+    (await rfbSession(owner.ws)).close();
+  });
+
   it("refuses a ticket for a session that is not the ticket user's, saying nothing of it", async () => {
     const [a] = brokers as [RunningBroker];
     const forBob = (await tickets.issue({ ...claimsOf(session, desktop), user: "bob" })).ticket;
-    const r = await openConsole(a.url, creds.ca, forBob);
+    const r = await openConsole(a.url, creds.ca, forBob, bobCookie);
     expect("refused" in r && r.refused).toMatchObject({ status: 410, reason: "SessionGone" });
     const text = JSON.stringify(r);
     for (const secret of [desktop.metadata.name, String(desktop.status?.endpoint?.port), password])

@@ -98,10 +98,15 @@ export function openConsole(
   url: string,
   ca: Buffer,
   ticket: string | undefined,
+  signInCookie?: string,
 ): Promise<{ ws: WebSocket } | { refused: Refusal }> {
   const target = `${url.replace(/^http/, "ws")}/console${ticket === undefined ? "" : `?ticket=${encodeURIComponent(ticket)}`}`;
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(target, { ca, handshakeTimeout: 20_000 });
+    const ws = new WebSocket(target, {
+      ca,
+      handshakeTimeout: 20_000,
+      ...(signInCookie ? { headers: { Cookie: `griddesk_signin=${signInCookie}` } } : {}),
+    });
     ws.binaryType = "nodebuffer";
     ws.once("open", () => resolve({ ws }));
     ws.once("unexpected-response", (_req, res) => {
