@@ -16,6 +16,7 @@ import { Resources } from "../controllers/shared/resources.js";
 import { HealthServer, ObjectClient, RestClient, type Logger } from "../runtime/index.js";
 import { ConsoleRelay } from "./console-relay.js";
 import { BrokerMetrics } from "./metrics.js";
+import { registerOidc, type OidcOptions } from "./oidc.js";
 import { registerPage } from "./page.js";
 import { registerPortal } from "./portal.js";
 import { SignInCookies } from "./signin.js";
@@ -36,6 +37,7 @@ export interface BrokerOptions {
   /** Where the agents keep the desktops' console Secrets. */
   readonly secretNamespace: string;
   readonly staticUsers?: StaticUsers;
+  readonly oidc?: OidcOptions;
   readonly processMetrics?: boolean;
 }
 
@@ -75,6 +77,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   registerPortal(app, {
     signin,
     ...(o.staticUsers ? { users: o.staticUsers } : {}),
+    oidc: Boolean(o.oidc),
     tickets,
     pools: new ObjectClient<DesktopPool>(rest, Resources.DesktopPool, fieldManager),
     sessions,
@@ -83,6 +86,15 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     metrics,
     secureCookies: true,
   });
+  if (o.oidc)
+    registerOidc(app, {
+      oidc: o.oidc,
+      signin,
+      key: o.signingKey,
+      log: o.logger.child({ component: "oidc" }),
+      metrics,
+      secureCookies: true,
+    });
   app.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (relay.handles(req)) return void relay.upgrade(req, socket, head);
     socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");

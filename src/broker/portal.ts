@@ -18,6 +18,8 @@ export interface PortalDeps {
   readonly signin: SignInCookies;
   /** Static users (labs); without them only OIDC signs users in. */
   readonly users?: StaticUsers;
+  /** Whether /auth/login signs users in with OpenID Connect. */
+  readonly oidc: boolean;
   readonly tickets: TicketBook;
   readonly pools: ObjectClient<DesktopPool>;
   readonly sessions: ObjectClient<DesktopSession>;
@@ -77,7 +79,7 @@ export function registerPortal(app: FastifyInstance, deps: PortalDeps): void {
   });
 
   // What the sign-in page offers.
-  app.get("/api/config", async () => ({ staticUsers: Boolean(deps.users), oidc: false }));
+  app.get("/api/config", async () => ({ staticUsers: Boolean(deps.users), oidc: deps.oidc }));
 
   app.post<{ Body: { user?: unknown; password?: unknown } }>("/api/signin", async (req, reply) => {
     const { user, password } = req.body ?? {};

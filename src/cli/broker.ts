@@ -27,6 +27,16 @@ export function brokerCommand(): Command {
       "--static-users-file <path>",
       "YAML file of static users (labs): users: [{name, passwordHash, groups}]",
     )
+    .option("--oidc-issuer <url>", "sign users in with this OpenID Connect provider (its issuer URL)")
+    .option("--oidc-client-id <id>", "the broker's client id at the provider", "griddesk")
+    .option("--oidc-client-secret-file <path>", "file with the broker's client secret at the provider")
+    .option("--oidc-username-claim <claim>", "the ID token claim that names the user", "preferred_username")
+    .option("--oidc-groups-claim <claim>", "the ID token claim that lists the user's groups", "groups")
+    .option("--oidc-scopes <list>", "scopes to ask for besides openid, comma-separated", "profile,groups")
+    .option(
+      "--external-url <url>",
+      "the broker's address as browsers reach it, e.g. https://desktops.example.com (OIDC's redirect URI is this + /auth/callback)",
+    )
     .addOption(
       secondsOption(
         "--ticket-ttl <seconds>",
@@ -65,6 +75,10 @@ export function brokerCommand(): Command {
         throw new Error(
           "give --tls-cert-file and --tls-key-file, or --plain-http behind a proxy that terminates TLS",
         );
+      if (o.oidcIssuer && !(o.oidcClientSecretFile && o.externalUrl))
+        throw new Error("--oidc-issuer needs --oidc-client-secret-file and --external-url");
+      if (!o.oidcIssuer && !o.staticUsersFile)
+        throw new Error("nobody could sign in: give --oidc-issuer, or --static-users-file for a lab");
       const logger = createLogger({ level: o.logLevel, name: "griddesk-broker" }).child({
         replica: o.identity,
       });
@@ -79,6 +93,22 @@ export function brokerCommand(): Command {
         signInTtlMs: o.signinTtl,
         secretNamespace: o.consoleSecretNamespace,
         ...(o.staticUsersFile ? { staticUsers: StaticUsers.load(o.staticUsersFile) } : {}),
+        ...(o.oidcIssuer
+          ? {
+              oidc: {
+                issuer: o.oidcIssuer,
+                clientId: o.oidcClientId,
+                clientSecret: readFileSync(o.oidcClientSecretFile, "utf8").trim(),
+                externalUrl: o.externalUrl,
+                usernameClaim: o.oidcUsernameClaim,
+                groupsClaim: o.oidcGroupsClaim,
+                scopes: String(o.oidcScopes)
+                  .split(",")
+                  .map((s) => s.trim())
+                  .filter(Boolean),
+              },
+            }
+          : {}),
       }).then((broker) => {
         for (const signal of ["SIGTERM", "SIGINT"] as const)
           process.once(signal, () => void broker.close().then(() => process.exit(0)));

@@ -20,6 +20,7 @@ import { domainNames, libvirtUp, removeDir, storageDir, testImage } from "./libv
 import { libvirtPool, startLibvirtAgent } from "./libvirt-agents.js";
 import {
   brokerCredentials,
+  startLabIdp,
   startBrokerProcess,
   type BrokerCredentials,
   type RunningBroker,
@@ -42,6 +43,7 @@ let creds: BrokerCredentials;
 let broker: RunningBroker;
 let brokerPort = 0;
 let usersFile = "";
+let idp: { issuer: string; clientSecretFile: string; proc: GriddeskProcess };
 let browser: Browser;
 let context: BrowserContext;
 let ns = "";
@@ -66,6 +68,11 @@ async function startBroker(): Promise<void> {
     secretNamespace: sys,
     staticUsersFile: usersFile,
     port: brokerPort,
+    oidc: {
+      issuer: idp.issuer,
+      clientSecretFile: idp.clientSecretFile,
+      externalUrl: `https://127.0.0.1:${brokerPort}`,
+    },
   });
   procs.push(broker.process);
 }
@@ -114,15 +121,32 @@ beforeAll(async () => {
   writeFileSync(
     usersFile,
     `users:\n  - name: alice\n    passwordHash: "${await hashPassword("alice-pw")}"\n    groups: [staff]\n` +
+      `  - name: bob\n    passwordHash: "${await hashPassword("bob-pw")}"\n    groups: [contractors]\n` +
       `  - name: carol\n    passwordHash: "${await hashPassword("carol-pw")}"\n`,
   );
   brokerPort = await freePort();
+  // The lab identity provider knows the same users (and checks their passwords); the broker trusts
+  // its certificate, as it would a real provider's CA.
+  const started = await startLabIdp("web-idp", creds, {
+    usersFile,
+    redirectUri: `https://127.0.0.1:${brokerPort}/auth/callback`,
+  });
+  idp = { issuer: started.issuer, clientSecretFile: started.clientSecretFile, proc: started.process };
+  procs.push(idp.proc);
+  process.env.NODE_EXTRA_CA_CERTS = creds.certFile;
   await startBroker();
   await c.pools.create(
     libvirtPool(ns, "office", testImage(), {
       buffer: 1,
       hostSelector: { matchLabels: { site } },
       access: { groups: ["staff"] },
+    }),
+  );
+  await c.pools.create(
+    libvirtPool(ns, "lab", testImage(), {
+      buffer: 0,
+      hostSelector: { matchLabels: { site } },
+      access: { users: ["bob"] },
     }),
   );
   await eventually(
@@ -151,14 +175,20 @@ describe("the portal in Chromium", () => {
   let desktopName = "";
   let password = "";
 
-  it("signs in, picks the pool, connects, and shows the desktop's screen", async () => {
+  it("signs in through the OIDC provider, picks the pool, connects, and shows the desktop's screen", async () => {
     const page = await newPage();
     await page.goto(broker.url);
-    await page.getByLabel("User name").waitFor();
+    const withIdp = page.getByRole("link", { name: "Sign in with your organisation" });
+    await withIdp.waitFor();
     await page.screenshot({ path: path.join(shots, "signin.png") });
+    await withIdp.click();
+    // The provider's own login page (another origin), then back to the portal.
+    await page.waitForURL((u) => u.origin === new URL(idp.issuer).origin);
     await page.getByLabel("User name").fill("alice");
     await page.getByLabel("Password").fill("alice-pw");
     await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL((u) => u.origin === new URL(broker.url).origin);
+    await expect(page.locator("#who-name").textContent()).resolves.toBe("alice");
     const connect = page.getByRole("button", { name: "Connect to office" });
     await connect.waitFor();
     await page.screenshot({ path: path.join(shots, "pool-picker.png") });
@@ -211,6 +241,37 @@ describe("the portal in Chromium", () => {
     await page.close();
   });
 
+  it("shows the second user only their pool, and none of the first user's session, ticket or desktop", async () => {
+    const other = await browser.newContext({ ignoreHTTPSErrors: true });
+    try {
+      const page = await other.newPage();
+      await page.goto(broker.url);
+      await page.getByRole("link", { name: "Sign in with your organisation" }).click();
+      await page.getByLabel("User name").fill("bob");
+      await page.getByLabel("Password").fill("bob-pw");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "Connect to lab" }).waitFor();
+      expect(await page.getByRole("button", { name: /Connect to|Reconnect to/ }).count()).toBe(1);
+      // From bob's page, with bob's cookie: alice's session, a ticket for it, and her console.
+      const session = await c.sessions.get({ namespace: ns, name: sessionName });
+      const aliceDesktop = session.status?.desktopRef as string;
+      const answers = (await page.evaluate(`(async () => {
+        const post = (p) => fetch(p, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+        const base = "/api/sessions/${ns}/${sessionName}";
+        const ticket = await post(base + "/ticket");
+        const view = await fetch(base);
+        const logoff = await post(base + "/logoff");
+        return [ticket.status, await ticket.text(), view.status, logoff.status];
+      })()`)) as [number, string, number, number];
+      expect([answers[0], answers[2], answers[3]]).toEqual([404, 404, 404]);
+      expect(answers[1]).not.toContain("alice");
+      expect(answers[1]).not.toContain(aliceDesktop);
+      expect((await c.sessions.get({ namespace: ns, name: sessionName })).status?.phase).toBe("Ready");
+    } finally {
+      await other.close();
+    }
+  });
+
   it("logoff from the page ends the session and destroys the desktop", async () => {
     const page = await newPage();
     await page.goto(broker.url);
@@ -242,6 +303,12 @@ describe("the portal in Chromium", () => {
       await page.getByRole("button", { name: "Sign in" }).click();
       await page.getByText(/not entitled to any desktop pool/).waitFor();
       expect(await page.getByRole("button", { name: /Connect/ }).count()).toBe(0);
+      // A callback the broker did not start (no flow cookie) signs nobody in.
+      const forged = await page.goto(`${broker.url}/auth/callback?code=made-up&state=made-up`);
+      expect(forged?.status()).toBe(401);
+      expect(await forged?.text()).toMatch(
+        /Sign-in failed: the sign-in took too long or was not started here/,
+      );
     } finally {
       await other.close();
     }

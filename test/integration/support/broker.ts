@@ -10,7 +10,7 @@ import path from "node:path";
 import WebSocket from "ws";
 import { ByteQueue, RFB_VERSION_3_8, SecurityType } from "../../../src/console/rfb.js";
 import { eventually } from "./cluster.js";
-import { startGriddesk, type GriddeskProcess } from "./processes.js";
+import { startGriddesk, startProcess, type GriddeskProcess } from "./processes.js";
 
 export interface BrokerCredentials {
   readonly dir: string;
@@ -51,7 +51,13 @@ export interface RunningBroker {
 export async function startBrokerProcess(
   name: string,
   creds: BrokerCredentials,
-  opts: { secretNamespace: string; ticketTtlSeconds?: number; staticUsersFile?: string; port?: number },
+  opts: {
+    secretNamespace: string;
+    ticketTtlSeconds?: number;
+    staticUsersFile?: string;
+    port?: number;
+    oidc?: { issuer: string; clientSecretFile: string; externalUrl: string };
+  },
 ): Promise<RunningBroker> {
   const proc = startGriddesk(name, [
     "broker",
@@ -60,6 +66,12 @@ export async function startBrokerProcess(
     ...["--signing-key-file", creds.signingKeyFile, "--console-secret-namespace", opts.secretNamespace],
     ...["--ticket-ttl", String(opts.ticketTtlSeconds ?? 30), "--identity", name],
     ...(opts.staticUsersFile ? ["--static-users-file", opts.staticUsersFile] : []),
+    ...(opts.oidc
+      ? [
+          ...["--oidc-issuer", opts.oidc.issuer, "--oidc-client-secret-file", opts.oidc.clientSecretFile],
+          ...["--external-url", opts.oidc.externalUrl],
+        ]
+      : []),
   ]);
   const listening = await eventually(
     `${name} listening`,
@@ -227,4 +239,37 @@ export class PortalClient {
   signIn(user: string, password: string, base?: string): Promise<Reply> {
     return this.request("POST", "/api/signin", { user, password }, base ? { base } : {});
   }
+}
+
+/**
+ * The lab OpenID Connect provider (hack/lab-idp.ts: the `oidc-provider` package) as a process on
+ * loopback over HTTPS with the broker's test certificate, the users of `usersFile`, and the
+ * broker as its one client. Processes that talk to it need NODE_EXTRA_CA_CERTS=creds.certFile.
+ */
+export async function startLabIdp(
+  name: string,
+  creds: BrokerCredentials,
+  opts: { usersFile: string; redirectUri: string },
+): Promise<{ process: GriddeskProcess; issuer: string; clientSecretFile: string }> {
+  const clientSecretFile = path.join(creds.dir, "oidc-client-secret");
+  writeFileSync(clientSecretFile, randomBytes(24).toString("base64url"), { mode: 0o600 });
+  const repo = new URL("../../../", import.meta.url).pathname;
+  const proc = startProcess(name, path.join(repo, "node_modules/.bin/node"), [
+    ...["--import", "tsx", path.join(repo, "hack/lab-idp.ts")],
+    ...["--port", "0", "--tls-cert-file", creds.certFile, "--tls-key-file", creds.keyFile],
+    ...["--users-file", opts.usersFile, "--client-secret-file", clientSecretFile],
+    ...["--redirect-uri", opts.redirectUri],
+  ]);
+  const issuer = await eventually(
+    `${name} listening`,
+    async () => {
+      for (const line of readFileSync(proc.logFile, "utf8").split("\n"))
+        if (line.startsWith('{"issuer"')) return (JSON.parse(line) as { issuer: string }).issuer;
+      if (proc.child.exitCode !== null) throw new Error(`${name} exited:\n${proc.tail(20)}`);
+      return undefined;
+    },
+    30_000,
+    200,
+  );
+  return { process: proc, issuer, clientSecretFile };
 }
