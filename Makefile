@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH)
 
-.PHONY: help deps k8s-binaries helm-binary kwok-binary cluster-up cluster-down generate verify build test test-stress test-unit test-integration torture-profiles screenshots run clean bench bench-storm bench-steady bench-scale bench-drain bench-libvirt bench-profiles
+.PHONY: help deps k8s-binaries helm-binary kwok-binary cluster-up cluster-down generate verify build test test-stress test-unit test-integration torture-profiles screenshots run clean bench bench-storm bench-steady bench-scale bench-drain bench-libvirt bench-profiles bench-portal
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ bench-libvirt: deps ## benchmark: Desktop created → Available on libvirt vs th
 
 bench-profiles: deps ## benchmark: profile sync of 1/10/100 MiB changes on a 1 GiB profile vs a full copy; what a profile adds to a logon vs the raw transfer
 	npm run bench:profiles
+
+bench-portal: deps ## benchmark: portal click → first frame on the canvas vs the same desktop's raw VNC connect (root)
+	npm run bench:portal
 
 bench: bench-storm bench-steady bench-scale ## the three fleet benchmarks
 

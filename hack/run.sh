@@ -93,7 +93,8 @@ $(image_spec)
   hostSelector: {matchLabels: {griddesk.io/demo: libvirt}}
   min: 0
   max: 2
-  buffer: 1$profile
+  buffer: 1
+  access: {groups: [staff]}$profile
 POOL
     libvirt="yes: agent libvirt-agent serves host local-libvirt on qemu:///system; pool team-a/local-libvirt boots real QEMU desktops"
     [ -n "$profile" ] && libvirt="$libvirt, with users' profiles on the SFTP server at $GRIDDESK_SFTP_HOST:$GRIDDESK_SFTP_PORT"
@@ -166,6 +167,35 @@ else
 fi
 echo "==> $grid"
 
+# The users' way in: a lab identity provider (oidc-provider, hack/lab-idp.ts) and the broker, both
+# on loopback over HTTPS with a self-signed certificate made here; alice and bob, in group staff,
+# may use the libvirt pool. Their passwords are made once and kept in $state/broker.
+echo "==> starting the lab identity provider and the broker"
+b=$state/broker
+mkdir -p "$b" && chmod 700 "$b"
+if [ ! -s "$b/tls.crt" ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$b/tls.key" -out "$b/tls.crt" \
+    -days 365 -subj /CN=griddesk-lab -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" 2>/dev/null
+  head -c 48 /dev/urandom >"$b/signing.key"
+  head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$b/oidc-client-secret"
+  for u in alice bob; do head -c 9 /dev/urandom | base64 | tr -d '/+=' >"$b/$u.password"; done
+  {
+    echo "users:"
+    for u in alice bob; do
+      printf '  - name: %s\n    passwordHash: "%s"\n    groups: [staff]\n' "$u" "$(griddesk hash-password <"$b/$u.password")"
+    done
+  } >"$b/users.yaml"
+fi
+node --import tsx hack/lab-idp.ts --port 8444 --tls-cert-file "$b/tls.crt" --tls-key-file "$b/tls.key" \
+  --users-file "$b/users.yaml" --client-secret-file "$b/oidc-client-secret" \
+  --redirect-uri https://127.0.0.1:8443/auth/callback --redirect-uri https://localhost:8443/auth/callback >"$state/idp.log" 2>&1 &
+pids+=($!)
+NODE_EXTRA_CA_CERTS=$b/tls.crt "${gd[@]}" broker --bind-address 127.0.0.1:8443 --health-probe-bind-address 127.0.0.1:8093 \
+  --tls-cert-file "$b/tls.crt" --tls-key-file "$b/tls.key" --signing-key-file "$b/signing.key" \
+  --oidc-issuer https://127.0.0.1:8444 --oidc-client-secret-file "$b/oidc-client-secret" \
+  --external-url https://127.0.0.1:8443 --static-users-file "$b/users.yaml" >"$state/broker.log" 2>&1 &
+pids+=($!)
+
 echo "==> waiting for the callcenter pool to fill its warm buffer"
 for _ in $(seq 120); do
   for pid in "${pids[@]}"; do
@@ -181,7 +211,14 @@ griddesk status
 cat <<MSG
 
 griddesk is running: controller (metrics http://127.0.0.1:8080/metrics) and a simulated agent
-serving sim-small, sim-medium and sim-large. In another shell:
+serving sim-small, sim-medium and sim-large.
+
+The portal: open https://127.0.0.1:8443 (a self-signed certificate made for this lab: accept it)
+and sign in with your organisation (the lab identity provider at https://127.0.0.1:8444) or with
+the form, as alice / $(cat "$b/alice.password") or bob / $(cat "$b/bob.password"). Pick local-libvirt and
+the libvirt desktop's screen comes up in the page.
+
+In another shell:
 
   export KUBECONFIG=$KUBECONFIG
   export PATH=$(dirname "$(command -v kubectl)"):\$PATH      # kubectl matching the server
@@ -196,7 +233,7 @@ serving sim-small, sim-medium and sim-large. In another shell:
 libvirt: $libvirt
 kubevirt: $kubevirt
 $grid
-Logs: $state/controller.log, $state/agent.log (and libvirt-agent.log, kubevirt-agent.log, kwok.log). Ctrl-C stops griddesk.
+Logs: $state/controller.log, $state/agent.log (and libvirt-agent.log, kubevirt-agent.log, kwok.log, broker.log, idp.log). Ctrl-C stops griddesk.
 MSG
 wait -n "${pids[@]}"
 echo "a griddesk process exited; see $state/*.log" >&2
