@@ -8,7 +8,7 @@
 // the first rectangle's header arrives (the least any VNC client must wait). Runs alternate so
 // machine load hits both alike. Prints each run, the medians and their difference.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -105,12 +105,16 @@ const creds = brokerCredentials();
 const usersFile = path.join(creds.dir, "users.yaml");
 writeFileSync(usersFile, `users:\n  - name: alice\n    passwordHash: "${await hashPassword("bench-pw")}"\n`);
 const env = { ...process.env, KUBECONFIG: kubeconfig };
-const griddesk = (args: string[]): ChildProcess =>
-  spawn(path.join(repo, "node_modules/.bin/node"), ["--import", "tsx", "src/cli/main.ts", ...args], {
+const logDir = mkdtempSync("/tmp/griddesk-bench-portal-logs-");
+console.log(`logs in ${logDir}`);
+const griddesk = (args: string[]): ChildProcess => {
+  const log = openSync(path.join(logDir, `${args[0]}.log`), "a");
+  return spawn(path.join(repo, "node_modules/.bin/node"), ["--import", "tsx", "src/cli/main.ts", ...args], {
     cwd: repo,
     env,
-    stdio: "ignore",
+    stdio: ["ignore", log, log],
   });
+};
 const procs = [
   griddesk(["controller", "--system-namespace", "bench-sys", "--metrics-bind-address", "127.0.0.1:0"]),
   griddesk([

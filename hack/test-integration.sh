@@ -21,8 +21,8 @@ export GRIDDESK_KWOK=${GRIDDESK_KWOK:-$(hack/build-kwok.sh || true)}
 echo "kwok: ${GRIDDESK_KWOK:-not built (the KubeVirt tests will fail and say so)}"
 
 step "Debian's Chromium for the browser tests (driven by playwright-core)"
-export GRIDDESK_CHROMIUM=${GRIDDESK_CHROMIUM:-$(hack/chromium-up.sh)}
-echo "chromium: $GRIDDESK_CHROMIUM"
+export GRIDDESK_CHROMIUM=${GRIDDESK_CHROMIUM:-$(hack/chromium-up.sh || true)}
+echo "chromium: ${GRIDDESK_CHROMIUM:-not installed (the browser tests will fail and say so)}"
 
 step "integration tests on a real control plane"
 export GRIDDESK_CLUSTER_DIR=${GRIDDESK_TEST_CLUSTER_DIR:-$PWD/.griddesk/test-cluster}

@@ -186,14 +186,29 @@ describe("helm lint", () => {
     expect({ code: agent.code, out: agent.stdout + agent.stderr }).toMatchObject({ code: 0 });
     const broker = await helm([
       ...["lint", "--strict", chartDir, "--set", "broker.enabled=true", "--set", "broker.tls.secretName=t"],
+      ...["--set", "broker.staticUsers.secretName=lab-users"],
     ]);
     expect({ code: broker.code, out: broker.stdout + broker.stderr }).toMatchObject({ code: 0 });
   });
 
-  test("refuses a broker without a TLS Secret, naming the value", async () => {
+  test("refuses a broker without a TLS Secret, or that nobody could sign in to, naming the values", async () => {
     const r = await helm(["template", "r", chartDir, "--set", "broker.enabled=true"]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/broker\.tls\.secretName: name a kubernetes\.io\/tls Secret/);
+    const tls = ["--set", "broker.enabled=true", "--set", "broker.tls.secretName=t"];
+    const nobody = await helm(["template", "r", chartDir, ...tls]);
+    expect(nobody.stderr).toMatch(
+      /nobody could sign in; set broker\.oidc\.issuer, or broker\.staticUsers\.secretName/,
+    );
+    const half = await helm([
+      "template",
+      "r",
+      chartDir,
+      ...tls,
+      "--set",
+      "broker.oidc.issuer=https://idp.example.com",
+    ]);
+    expect(half.stderr).toMatch(/broker\.oidc\.issuer needs broker\.oidc\.clientSecretName/);
   });
 
   test("fails on an unknown value key and names it, at the top level and nested", async () => {
@@ -373,7 +388,13 @@ describe("RBAC", () => {
   });
 
   test("the broker: sessions and their status, pools and desktops read-only, console Secrets only in its namespace", async () => {
-    const docs = await render(privilegedNs, ["broker.enabled=true", "broker.tls.secretName=broker-tls"]);
+    const docs = await render(privilegedNs, [
+      "broker.enabled=true",
+      "broker.tls.secretName=broker-tls",
+      "broker.oidc.issuer=https://idp.example.com/realms/staff",
+      "broker.oidc.clientSecretName=broker-oidc",
+      "broker.oidc.externalUrl=https://desktops.example.com",
+    ]);
     const broker = [...ofKind(docs, "ClusterRole"), ...ofKind(docs, "Role")].filter(
       (r) => r.metadata.labels?.["app.kubernetes.io/component"] === "broker",
     );
@@ -405,6 +426,15 @@ describe("RBAC", () => {
       expect.arrayContaining(["broker", "--signing-key-file=/etc/griddesk/signing/signing.key"]),
     );
     expect(pod.volumes.find((v) => v.name === "tls")?.secret?.secretName).toBe("broker-tls");
+    // OIDC: the provider, the client secret from its Secret, the address browsers come back to.
+    expect(pod.containers[0]?.args).toEqual(
+      expect.arrayContaining([
+        "--oidc-issuer=https://idp.example.com/realms/staff",
+        "--oidc-client-secret-file=/etc/griddesk/oidc/client-secret",
+        "--external-url=https://desktops.example.com",
+      ]),
+    );
+    expect(pod.volumes.find((v) => v.name === "oidc")?.secret?.secretName).toBe("broker-oidc");
   });
 
   test("the controller and the agent get what they need and no more", async () => {
@@ -531,6 +561,7 @@ describe("Pod Security", () => {
     const docs = await render(restrictedNs, [
       "broker.enabled=true",
       "broker.tls.secretName=t",
+      "broker.staticUsers.secretName=lab-users",
       "crds.install=false",
     ]);
     await mustKubectl(["apply", "-f", "-"], toStream(ofKind(docs, "ServiceAccount")));

@@ -12,6 +12,8 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { sessionNameFor } from "../../src/broker/entitlements.js";
 import { hashPassword } from "../../src/broker/static-users.js";
+import { TicketBook } from "../../src/broker/tickets.js";
+import { randomBytes } from "node:crypto";
 import { consoleSecretName, passwordOf, type ConsoleSecretObject } from "../../src/console/secret.js";
 import { Resources } from "../../src/controllers/shared/resources.js";
 import { ObjectClient } from "../../src/runtime/index.js";
@@ -51,6 +53,15 @@ let sys = "";
 const sessionName = sessionNameFor("office", "alice");
 const seenBodies: string[] = []; // every response the pages received
 const logs = () => procs.map((p) => `--- ${p.name}\n${p.tail(30)}`).join("\n");
+
+/** Opens the console WebSocket from the page (its cookies go along) with `ticket`: open or refused. */
+async function websocketOutcome(page: Page, ticket: string): Promise<"open" | "refused"> {
+  return (await page.evaluate(`new Promise((resolve) => {
+    const ws = new WebSocket("wss://" + location.host + "/console" + (${JSON.stringify(ticket)} ? "?ticket=" + encodeURIComponent(${JSON.stringify(ticket)}) : ""));
+    ws.onopen = () => { ws.close(); resolve("open"); };
+    ws.onerror = () => resolve("refused");
+  })`)) as "open" | "refused";
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -266,6 +277,30 @@ describe("the portal in Chromium", () => {
       expect([answers[0], answers[2], answers[3]]).toEqual([404, 404, 404]);
       expect(answers[1]).not.toContain("alice");
       expect(answers[1]).not.toContain(aliceDesktop);
+
+      // alice's ticket, had bob got hold of it, opens nothing from his browser (his cookie goes
+      // with the upgrade), and is not used up: alice's own browser opens it after him.
+      const alicePage = await newPage();
+      await alicePage.goto(broker.url);
+      const aliceTicket = String(
+        await alicePage.evaluate(`(async () => (await (await fetch("/api/sessions/${ns}/${sessionName}/ticket", {
+          method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" })).json()).ticket)()`),
+      );
+      expect(await websocketOutcome(page, aliceTicket)).toBe("refused");
+      expect(await websocketOutcome(alicePage, aliceTicket)).toBe("open");
+      // Once: used, it opens nothing more. Missing or forged: nothing either.
+      expect(await websocketOutcome(alicePage, aliceTicket)).toBe("refused");
+      expect(await websocketOutcome(alicePage, "")).toBe("refused");
+      const forged = await new TicketBook(randomBytes(32)).issue({
+        user: "alice",
+        namespace: ns,
+        session: sessionName,
+        sessionUid: session.metadata.uid as string,
+        desktop: aliceDesktop,
+        desktopUid: (await c.desktops.get({ namespace: ns, name: aliceDesktop })).metadata.uid as string,
+      });
+      expect(await websocketOutcome(alicePage, forged.ticket)).toBe("refused");
+      await alicePage.close();
       expect((await c.sessions.get({ namespace: ns, name: sessionName })).status?.phase).toBe("Ready");
     } finally {
       await other.close();
