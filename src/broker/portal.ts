@@ -68,8 +68,9 @@ export function registerPortal(app: FastifyInstance, deps: PortalDeps): void {
   app.addHook("onRequest", async (req) => {
     if (!req.url.startsWith("/api/")) return;
     if (req.method !== "GET" && req.method !== "HEAD") {
+      // By host, not scheme: behind a proxy that terminates TLS the broker itself sees plain HTTP.
       const origin = req.headers.origin;
-      if (origin !== undefined && origin !== `${req.protocol}://${req.headers.host}`)
+      if (origin !== undefined && hostOf(origin) !== req.headers.host)
         throw new HttpError(403, "cross-origin requests are refused");
       if (!String(req.headers["content-type"] ?? "").startsWith("application/json"))
         throw new HttpError(415, "send JSON (Content-Type: application/json)");
@@ -242,4 +243,13 @@ export function registerPortal(app: FastifyInstance, deps: PortalDeps): void {
     deps.log.info({ user: session.spec.user, ...req.params }, "logged off");
     return reply.code(202).send({ session: { ...sessionView(session), phase: "Ending" } });
   });
+}
+
+/** The host[:port] of an Origin header, or undefined for "null" or garbage. */
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
 }
