@@ -13,12 +13,13 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { FieldManagers, type Desktop, type DesktopPool, type DesktopSession } from "../api/index.js";
 import type { ConsoleSecretObject } from "../console/secret.js";
 import { Resources } from "../controllers/shared/resources.js";
-import { HealthServer, ObjectClient, RestClient, type Logger } from "../runtime/index.js";
+import { HealthServer, Informer, newWatch, ObjectClient, RestClient, type Logger } from "../runtime/index.js";
 import { ConsoleRelay } from "./console-relay.js";
 import { BrokerMetrics } from "./metrics.js";
 import { registerOidc, type OidcOptions } from "./oidc.js";
 import { registerPage } from "./page.js";
 import { registerPortal } from "./portal.js";
+import { SessionFeed } from "./session-feed.js";
 import { SignInCookies } from "./signin.js";
 import type { StaticUsers } from "./static-users.js";
 import { TicketBook } from "./tickets.js";
@@ -53,6 +54,12 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
   const sessions = new ObjectClient<DesktopSession>(rest, Resources.DesktopSession, fieldManager);
   const desktops = new ObjectClient<Desktop>(rest, Resources.Desktop, fieldManager);
   const metrics = new BrokerMetrics({ processMetrics: o.processMetrics ?? true });
+  const sessionInformer = new Informer<DesktopSession>(rest, newWatch(o.kubeConfig), {
+    resource: Resources.DesktopSession,
+    logger: o.logger,
+  });
+  sessionInformer.start();
+  const feed = new SessionFeed(sessionInformer);
   const tickets = new TicketBook(o.signingKey, o.ticketTtlMs);
   const signin = new SignInCookies(o.signingKey, o.signInTtlMs);
   const relay = new ConsoleRelay({
@@ -82,6 +89,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     pools: new ObjectClient<DesktopPool>(rest, Resources.DesktopPool, fieldManager),
     sessions,
     desktops,
+    feed,
     log: o.logger.child({ component: "portal" }),
     metrics,
     secureCookies: true,
@@ -107,6 +115,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     registry: metrics.registry,
     logger: o.logger,
   });
+  health.addReadyzCheck("sessions-synced", () => feed.synced());
   const healthPort = await health.listen();
   o.logger.info({ port, tls: Boolean(o.tls), healthPort }, "broker listening");
   return {
@@ -114,6 +123,7 @@ export async function startBroker(o: BrokerOptions): Promise<Broker> {
     healthPort,
     async close() {
       relay.close();
+      await sessionInformer.stop();
       await app.close();
       await health.close();
     },

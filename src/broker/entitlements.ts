@@ -6,6 +6,7 @@
 // per pool. Omitted access means nobody through the broker.
 import { createHash } from "node:crypto";
 import type { DesktopPool, DesktopSession } from "../api/index.js";
+import type { Cached } from "../runtime/index.js";
 import type { Identity } from "./signin.js";
 
 export function entitled(pool: DesktopPool, who: Identity): boolean {
@@ -41,7 +42,7 @@ export interface SessionView {
   readonly notice?: { readonly message: string; readonly deadline?: string };
 }
 
-export function sessionView(s: DesktopSession): SessionView {
+export function sessionView(s: Cached<DesktopSession>): SessionView {
   const ready = s.status?.conditions?.find((c) => c.type === "Ready");
   const phase = s.metadata.deletionTimestamp ? "Ending" : (s.status?.phase ?? "Pending");
   return {

@@ -6,9 +6,10 @@
 // origin (a cross-site form cannot send JSON, and SameSite=Lax keeps the cookie off others).
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Desktop, DesktopPool, DesktopSession } from "../api/index.js";
-import { ConflictError, type Logger, type ObjectClient } from "../runtime/index.js";
+import { ConflictError, type Cached, type Logger, type ObjectClient } from "../runtime/index.js";
 import { entitled, finished, poolView, sessionNameFor, sessionView } from "./entitlements.js";
 import type { BrokerMetrics } from "./metrics.js";
+import type { SessionFeed } from "./session-feed.js";
 import { SIGNIN_COOKIE, type Identity, type SignInCookies } from "./signin.js";
 import type { StaticUsers } from "./static-users.js";
 import type { TicketBook } from "./tickets.js";
@@ -28,8 +29,8 @@ export interface PortalDeps {
   readonly metrics: BrokerMetrics;
   /** Cookies marked Secure (the broker serves HTTPS, itself or behind a proxy). */
   readonly secureCookies: boolean;
-  /** How often a progress stream looks at its session. */
-  readonly progressIntervalMs?: number;
+  /** The broker's watch on sessions, which progress streams listen to. */
+  readonly feed: SessionFeed;
 }
 
 const NOT_ENTITLED =
@@ -37,6 +38,10 @@ const NOT_ENTITLED =
   "groups) to a pool's access list.";
 const NO_SESSION = "no such session";
 const FINISHED_WAIT_MS = 20_000;
+const TERMINAL = new Set(["Ready", "Ended", "Failed"]);
+const PHASE_RANK: Record<string, number> = { Pending: 0, Bound: 1, Ready: 2, Ending: 3, Ended: 4, Failed: 4 };
+const phaseRank = (s: Cached<DesktopSession>): number =>
+  s.metadata.deletionTimestamp ? 3 : (PHASE_RANK[s.status?.phase ?? "Pending"] ?? 0);
 
 type Params = { namespace: string; name: string };
 
@@ -188,27 +193,37 @@ export function registerPortal(app: FastifyInstance, deps: PortalDeps): void {
 
   // Progress until the session is Ready (or over): one event per change, as Server-Sent Events.
   app.get<{ Params: Params }>("/api/sessions/:namespace/:name/progress", async (req, reply) => {
-    await ownSession(req);
+    const own = await ownSession(req); // read from the API server: whose it is is never judged on a cache
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, {
-      "Content-Type": "text/event-stream",
-      "Cache-Control": "no-store",
-      Connection: "keep-alive",
-    });
-    let closed = false;
-    req.raw.once("close", () => (closed = true));
+    res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-store" });
     let last = "";
-    const interval = deps.progressIntervalMs ?? 500;
-    while (!closed) {
-      const s = await deps.sessions.tryGet(req.params).catch(() => undefined);
+    let shown: Cached<DesktopSession> = own;
+    /** Sends the session's view if it changed; true once there is nothing more to wait for. */
+    const send = (s: Cached<DesktopSession> | undefined): boolean => {
       const view = s ? sessionView(s) : { ...req.params, phase: "Ended", message: "the session is gone" };
       const text = JSON.stringify(view);
       if (text !== last) res.write(`event: session\ndata: ${text}\n\n`);
       last = text;
-      if (!s || view.phase === "Ready" || view.phase === "Ended" || view.phase === "Failed") break;
-      await new Promise((r) => setTimeout(r, interval));
-    }
+      if (s) shown = s;
+      return !s || TERMINAL.has(view.phase);
+    };
+    if (!send(own))
+      await new Promise<void>((resolve) => {
+        const keepAlive = setInterval(() => res.write(": still waiting\n\n"), 15_000);
+        const done = (): void => {
+          stop();
+          clearInterval(keepAlive);
+          resolve();
+        };
+        const stop = deps.feed.subscribe(req.params, (s) => {
+          if (send(s)) done();
+        });
+        req.raw.once("close", done);
+        // A change between the read above and the subscription is in the cache already.
+        const cached = deps.feed.get(req.params);
+        if (cached && phaseRank(cached) > phaseRank(shown) && send(cached)) done();
+      });
     res.end();
   });
 

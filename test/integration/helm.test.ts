@@ -401,7 +401,7 @@ describe("RBAC", () => {
     const g = "griddesk.io";
     const cluster = broker.filter((r) => r.kind === "ClusterRole");
     expect(verbs(cluster, g, "desktoppools")).toEqual(["get", "list"]);
-    expect(verbs(cluster, g, "desktopsessions")).toEqual(["create", "delete", "get", "list"]);
+    expect(verbs(cluster, g, "desktopsessions")).toEqual(["create", "delete", "get", "list", "watch"]);
     expect(verbs(cluster, g, "desktopsessions/status")).toEqual(["patch"]);
     expect(verbs(cluster, g, "desktops")).toEqual(["get"]);
     for (const none of ["desktops/status", "hostnodes", "desktopprofiles"])
