@@ -6,13 +6,15 @@
 // the upgrade: no ticket, a forged one, one used already (also on the other replica), an expired
 // one, another user's. The password is in no log, Event or status. Logoff removes the Secret.
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import type { Desktop, DesktopSession } from "../../src/api/types.generated.js";
 import { consoleSecretName, passwordOf, type ConsoleSecretObject } from "../../src/console/secret.js";
 import { authenticateToServer, ByteQueue } from "../../src/console/rfb.js";
 import { SignInCookies } from "../../src/broker/signin.js";
+import { hashPassword } from "../../src/broker/static-users.js";
 import { TicketBook, type TicketClaims } from "../../src/broker/tickets.js";
 import { Resources } from "../../src/controllers/shared/resources.js";
 import { ObjectClient } from "../../src/runtime/index.js";
@@ -81,13 +83,19 @@ beforeAll(async () => {
     }),
   );
   creds = brokerCredentials();
+  // Someone must be able to sign in for the broker to start (its cookies are made below).
+  const usersFile = path.join(creds.dir, "users.yaml");
+  writeFileSync(
+    usersFile,
+    `users:\n  - name: alice\n    passwordHash: "${await hashPassword(randomBytes(9).toString("hex"))}"\n`,
+  );
   tickets = new TicketBook(creds.signingKey, 30_000);
   // Sign-in cookies as the broker sets them (the portal's sign-in is tested in portal.test.ts).
   const cookies = new SignInCookies(creds.signingKey);
   aliceCookie = await cookies.issue({ user: "alice", groups: [] });
   bobCookie = await cookies.issue({ user: "bob", groups: [] });
   for (const name of ["console-broker-a", "console-broker-b"]) {
-    const b = await startBrokerProcess(name, creds, { secretNamespace: sys });
+    const b = await startBrokerProcess(name, creds, { secretNamespace: sys, staticUsersFile: usersFile });
     brokers.push(b);
     procs.push(b.process);
   }
