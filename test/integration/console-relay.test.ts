@@ -18,8 +18,8 @@ import { hashPassword } from "../../src/broker/static-users.js";
 import { TicketBook, type TicketClaims } from "../../src/broker/tickets.js";
 import { Resources } from "../../src/controllers/shared/resources.js";
 import { ObjectClient } from "../../src/runtime/index.js";
-import { libvirtPool, startLibvirtAgent } from "./libvirt-agents.js";
-import { libvirtUp, removeDir, storageDir, testImage } from "./libvirt-support.js";
+import { libvirtPool, startLibvirtAgent, tearDownLibvirt } from "./libvirt-agents.js";
+import { libvirtUp, storageDir, testImage } from "./libvirt-support.js";
 import {
   brokerCredentials,
   openConsole,
@@ -28,9 +28,9 @@ import {
   type BrokerCredentials,
   type RunningBroker,
 } from "./support/broker.js";
-import { createTestNamespace, deleteNamespace, eventually, installCrds, kubectl } from "./support/cluster.js";
+import { createTestNamespace, eventually, installCrds, kubectl } from "./support/cluster.js";
 import { clients, sessionObject, startControllerProcess, uniq } from "./support/griddesk.js";
-import { stopAll, type GriddeskProcess } from "./support/processes.js";
+import type { GriddeskProcess } from "./support/processes.js";
 
 jest.setTimeout(300_000);
 
@@ -120,10 +120,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stopAll(procs);
-  if (ns) await deleteNamespace(ns);
-  if (sys) await deleteNamespace(sys);
-  removeDir(storage);
+  await tearDownLibvirt({ namespaces: [ns, sys], host, storagePath: storage, procs });
 });
 
 /** A client of QEMU's VNC server itself, as anyone who could reach the port would be. */

@@ -6,8 +6,10 @@ import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync }
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { DesktopPool, HostNode } from "../../src/api/types.generated.js";
-import type { GriddeskProcess } from "./support/processes.js";
-import { domainNames, testImageDir, type BootableImage } from "./libvirt-support.js";
+import { deleteNamespace, eventually } from "./support/cluster.js";
+import { clients } from "./support/griddesk.js";
+import { stopAll, type GriddeskProcess } from "./support/processes.js";
+import { domainNames, removeDir, testImageDir, virsh, type BootableImage } from "./libvirt-support.js";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const logDir = mkdtempSync(path.join(tmpdir(), "griddesk-libvirt-logs-"));
@@ -132,4 +134,47 @@ export function hostContents(storagePath: string, nsPid?: number) {
     overlays: uids(".qcow2"),
     records: uids(".json"),
   };
+}
+
+/**
+ * Tears down a libvirt test so that nothing of it is left on the machine's libvirtd, even when
+ * the test failed half-way: its pools and sessions are deleted and the agent is given time to
+ * destroy their desktops before the processes stop; whatever domain of this storage still runs
+ * then (the agent died, or was too slow) is destroyed here, so later tests never see it.
+ */
+export async function tearDownLibvirt(t: {
+  readonly namespaces: readonly string[];
+  readonly host: string;
+  readonly storagePath: string;
+  readonly procs: GriddeskProcess[];
+}): Promise<void> {
+  const c = clients();
+  for (const namespace of t.namespaces.filter(Boolean)) {
+    for (const s of await c.sessions.list({ namespace }).catch(() => []))
+      await c.sessions.delete({ namespace, name: s.metadata.name as string }).catch(() => undefined);
+    for (const p of await c.pools.list({ namespace }).catch(() => []))
+      await c.pools.delete({ namespace, name: p.metadata.name as string }).catch(() => undefined);
+  }
+  await eventually(
+    "the test's desktops destroyed",
+    async () =>
+      (
+        await Promise.all(t.namespaces.filter(Boolean).map((namespace) => c.desktops.list({ namespace })))
+      ).flat().length === 0,
+    60_000,
+    1000,
+  ).catch(() => undefined);
+  await stopAll(t.procs);
+  for (const namespace of t.namespaces.filter(Boolean)) await deleteNamespace(namespace);
+  await c.hosts.delete({ name: t.host }).catch(() => undefined);
+  const running = new Set(domainNames());
+  for (const uid of hostContents(t.storagePath).records)
+    if (running.has(`gd-${uid}`)) {
+      try {
+        virsh(["destroy", `gd-${uid}`]);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  removeDir(t.storagePath);
 }
