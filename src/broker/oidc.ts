@@ -6,10 +6,10 @@
 // token and sets the sign-in cookie from its user-name and groups claims. The provider's
 // metadata is discovered on first use and kept; until it answers, sign-in says so.
 import type { FastifyInstance } from "fastify";
-import { jwtVerify, SignJWT } from "jose";
 import * as client from "openid-client";
 import type { Logger } from "../runtime/index.js";
 import type { BrokerMetrics } from "./metrics.js";
+import { signStatement, verifyStatement } from "./signed.js";
 import { SIGNIN_COOKIE, type SignInCookies } from "./signin.js";
 
 export interface OidcOptions {
@@ -80,12 +80,13 @@ export function registerOidc(
       state,
       nonce,
     });
-    const flow = await new SignJWT({ verifier, state, nonce })
-      .setProtectedHeader({ alg: "HS256" })
-      .setAudience(FLOW_AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime(`${FLOW_TTL_S}s`)
-      .sign(deps.key);
+    const now = Date.now();
+    const flow = await signStatement(deps.key, {
+      audience: FLOW_AUDIENCE,
+      claims: { verifier, state, nonce },
+      issuedAt: now,
+      expiresAt: now + FLOW_TTL_S * 1000,
+    });
     reply.setCookie(FLOW_COOKIE, flow, { ...flowCookie, maxAge: FLOW_TTL_S });
     return reply.redirect(url.toString(), 303);
   });
@@ -105,10 +106,12 @@ export function registerOidc(
     };
     let flow: { verifier: string; state: string; nonce: string };
     try {
-      const { payload } = await jwtVerify(req.cookies[FLOW_COOKIE] ?? "", deps.key, {
-        algorithms: ["HS256"],
-        audience: FLOW_AUDIENCE,
-      });
+      const payload = await verifyStatement(
+        deps.key,
+        FLOW_AUDIENCE,
+        req.cookies[FLOW_COOKIE] ?? "",
+        Date.now(),
+      );
       flow = payload as unknown as typeof flow;
     } catch {
       return refuse("the sign-in took too long or was not started here");

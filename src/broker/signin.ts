@@ -1,12 +1,9 @@
-// Who is signed in: a cookie holding a signed statement of the user and their groups (an HS256
-// JWT through `jose`, with an audience of its own so a console ticket is never taken for one nor
-// the other way round), HttpOnly, Secure, SameSite=Lax. Any replica verifies any replica's cookie
+// Who is signed in: a cookie holding a signed statement (signed.ts) of the user and their groups, HttpOnly, Secure, SameSite=Lax. Any replica verifies any replica's cookie
 // with the shared key: the broker keeps no sign-in state. Cookies are credentials: never logged.
-import { jwtVerify, SignJWT } from "jose";
+import { signStatement, verifyStatement } from "./signed.js";
 
 export const SIGNIN_COOKIE = "griddesk_signin";
 const AUDIENCE = "griddesk-signin";
-const ISSUER = "griddesk-broker";
 export const DEFAULT_SIGNIN_TTL_MS = 8 * 3600_000;
 
 export interface Identity {
@@ -23,27 +20,20 @@ export class SignInCookies {
 
   async issue(identity: Identity): Promise<string> {
     const now = this.now();
-    return new SignJWT({ groups: [...identity.groups] })
-      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-      .setSubject(identity.user)
-      .setAudience(AUDIENCE)
-      .setIssuer(ISSUER)
-      .setIssuedAt(Math.floor(now / 1000))
-      .setExpirationTime(Math.floor((now + this.ttlMs) / 1000))
-      .sign(this.key);
+    return signStatement(this.key, {
+      audience: AUDIENCE,
+      subject: identity.user,
+      claims: { groups: [...identity.groups] },
+      issuedAt: now,
+      expiresAt: now + this.ttlMs,
+    });
   }
 
   /** The identity a cookie proves, or undefined for a missing, forged or expired one. */
   async verify(cookie: string | undefined): Promise<Identity | undefined> {
     if (!cookie) return undefined;
     try {
-      const { payload } = await jwtVerify(cookie, this.key, {
-        algorithms: ["HS256"],
-        audience: AUDIENCE,
-        issuer: ISSUER,
-        currentDate: new Date(this.now()),
-        requiredClaims: ["sub", "exp"],
-      });
+      const payload = await verifyStatement(this.key, AUDIENCE, cookie, this.now(), ["sub"]);
       const groups = Array.isArray(payload.groups) ? payload.groups.filter((g) => typeof g === "string") : [];
       return payload.sub ? { user: payload.sub, groups } : undefined;
     } catch {

@@ -1,12 +1,13 @@
 // Console tickets: short-lived, signed statements "this user may open the console of this
 // session's desktop", handed to the page and presented on the WebSocket URL (a browser cannot put
-// headers on a WebSocket). Signed as JWTs (HS256, through `jose`) with a key every broker replica
-// holds, so any replica verifies any replica's ticket. A ticket works once: the id is recorded on
+// headers on a WebSocket). Signed (signed.ts) with a key every broker replica holds, so any
+// replica verifies any replica's ticket. A ticket works once: the id is recorded on
 // the session when it is used (redeem.ts), where every replica sees it. Tickets are credentials:
 // they never go into a log line, an Event or an error message.
 import { randomBytes } from "node:crypto";
-import { errors, jwtVerify, SignJWT } from "jose";
+import { errors } from "jose";
 import { ConsoleRefused } from "./refusals.js";
+import { signStatement, verifyStatement } from "./signed.js";
 
 /** Who may open which console. The uids pin the objects: a session made again under the same name is another session. */
 export interface TicketClaims {
@@ -35,7 +36,6 @@ export interface IssuedTicket {
 export const MIN_SIGNING_KEY_BYTES = 32;
 export const DEFAULT_TICKET_TTL_MS = 30_000;
 const AUDIENCE = "griddesk-console";
-const ISSUER = "griddesk-broker";
 const ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
 export class TicketBook {
@@ -56,22 +56,20 @@ export class TicketBook {
     const id = randomBytes(16).toString("base64url");
     const issuedAt = this.now();
     const expiresAt = issuedAt + this.ttlMs;
-    const ticket = await new SignJWT({
-      ns: claims.namespace,
-      ses: claims.session,
-      sesUid: claims.sessionUid,
-      dsk: claims.desktop,
-      dskUid: claims.desktopUid,
-    })
-      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-      .setJti(id)
-      .setSubject(claims.user)
-      .setAudience(AUDIENCE)
-      .setIssuer(ISSUER)
-      .setIssuedAt(Math.floor(issuedAt / 1000))
-      // JWT times are whole seconds: round down, so a ticket never outlives its lifetime.
-      .setExpirationTime(Math.floor(expiresAt / 1000))
-      .sign(this.key);
+    const ticket = await signStatement(this.key, {
+      audience: AUDIENCE,
+      subject: claims.user,
+      id,
+      claims: {
+        ns: claims.namespace,
+        ses: claims.session,
+        sesUid: claims.sessionUid,
+        dsk: claims.desktop,
+        dskUid: claims.desktopUid,
+      },
+      issuedAt,
+      expiresAt,
+    });
     return { ticket, id, expiresAt: Math.floor(expiresAt / 1000) * 1000 };
   }
 
@@ -80,13 +78,7 @@ export class TicketBook {
     if (!ticket) throw new ConsoleRefused("Missing", "a console ticket is required");
     let payload;
     try {
-      ({ payload } = await jwtVerify(ticket, this.key, {
-        algorithms: ["HS256"],
-        audience: AUDIENCE,
-        issuer: ISSUER,
-        currentDate: new Date(this.now()),
-        requiredClaims: ["jti", "sub", "exp"],
-      }));
+      payload = await verifyStatement(this.key, AUDIENCE, ticket, this.now(), ["jti", "sub"]);
     } catch (err) {
       if (err instanceof errors.JWTExpired)
         throw new ConsoleRefused("Expired", "the console ticket has expired");

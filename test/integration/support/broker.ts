@@ -73,21 +73,10 @@ export async function startBrokerProcess(
         ]
       : []),
   ]);
-  const listening = await eventually(
-    `${name} listening`,
-    async () => {
-      for (const line of readFileSync(proc.logFile, "utf8").split("\n")) {
-        if (!line.includes('"broker listening"')) continue;
-        const { port, healthPort } = JSON.parse(line) as { port: number; healthPort: number };
-        return { port, healthPort };
-      }
-      if (proc.child.exitCode !== null) throw new Error(`${name} exited:\n${proc.tail(20)}`);
-      return undefined;
-    },
-    30_000,
-    200,
+  const { port, healthPort } = await listeningLine<{ port: number; healthPort: number }>(proc, (line) =>
+    line.includes('"broker listening"'),
   );
-  return { process: proc, ...listening, url: `https://127.0.0.1:${listening.port}` };
+  return { process: proc, port, healthPort, url: `https://127.0.0.1:${port}` };
 }
 
 export interface Refusal {
@@ -260,16 +249,21 @@ export async function startLabIdp(
     ...["--users-file", opts.usersFile, "--client-secret-file", clientSecretFile],
     ...["--redirect-uri", opts.redirectUri],
   ]);
-  const issuer = await eventually(
-    `${name} listening`,
+  const { issuer } = await listeningLine<{ issuer: string }>(proc, (line) => line.startsWith('{"issuer"'));
+  return { process: proc, issuer, clientSecretFile };
+}
+
+/** The JSON log line a process prints once it listens (what port it bound); fails if it exits first. */
+function listeningLine<T>(proc: GriddeskProcess, matches: (line: string) => boolean): Promise<T> {
+  return eventually(
+    `${proc.name} listening`,
     async () => {
-      for (const line of readFileSync(proc.logFile, "utf8").split("\n"))
-        if (line.startsWith('{"issuer"')) return (JSON.parse(line) as { issuer: string }).issuer;
-      if (proc.child.exitCode !== null) throw new Error(`${name} exited:\n${proc.tail(20)}`);
+      const line = readFileSync(proc.logFile, "utf8").split("\n").find(matches);
+      if (line) return JSON.parse(line) as T;
+      if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited:\n${proc.tail(20)}`);
       return undefined;
     },
     30_000,
     200,
   );
-  return { process: proc, issuer, clientSecretFile };
 }
