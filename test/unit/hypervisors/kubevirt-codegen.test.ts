@@ -81,5 +81,7 @@ describe("KubeVirt code generation", () => {
     expect(await findStale(scratch, [{ path: KUBEVIRT_TYPES_PATH, content: types }])).toEqual([
       { path: KUBEVIRT_TYPES_PATH, why: "outdated" },
     ]);
-  });
+    // Two full renders of KubeVirt's types (json-schema-to-typescript and prettier): seconds of
+    // CPU each, more than jest's 5 s default on 2 busy cores.
+  }, 60_000);
 });
