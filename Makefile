@@ -39,13 +39,18 @@ verify: node_modules/.package-lock.json ## generated files current, lint, format
 build: node_modules/.package-lock.json ## compile TypeScript to dist/
 	npm run build
 
-test: deps ## everything CI runs: verify, unit tests, integration tests on a real control plane
+# test and run name a missing prerequisite (hack/prereqs.sh) before npm ci or any build starts.
+test: ## everything CI runs: verify, build, unit tests, integration tests on a real control plane
+	@hack/prereqs.sh test
+	@$(MAKE) --no-print-directory deps
 	@hack/test.sh
 
-test-unit: node_modules/.package-lock.json ## unit tests only
-	npm run --silent test:unit
+test-unit: node_modules/.package-lock.json ## unit tests only, with nothing but the project's Node on PATH (FILTER=jest path filter)
+	@hack/test-unit.sh $(FILTER)
 
-test-integration: deps ## integration tests only, on a real control plane and libvirtd (FILTER=jest path filter)
+test-integration: ## integration tests only, on a real control plane and libvirtd (FILTER=jest path filter)
+	@hack/prereqs.sh test
+	@$(MAKE) --no-print-directory deps
 	@hack/test-integration.sh $(FILTER)
 
 test-stress: deps ## integration tests with all cores but one kept busy (FILTER=jest path filter, e.g. FILTER=drain-)
@@ -57,7 +62,9 @@ torture-profiles: deps ## profile torture: 50 logon/logoff cycles on two libvirt
 screenshots: deps ## the README's screenshots of the portal, taken by the browser test in real Chromium (docs/screenshots)
 	GRIDDESK_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots hack/test-integration.sh portal-browser
 
-run: deps build ## local control plane + CRDs + examples + controller and agent
+run: ## local control plane + CRDs + examples + controller and agent
+	@hack/prereqs.sh run
+	@$(MAKE) --no-print-directory deps build
 	@hack/run.sh
 
 bench-storm: deps ## benchmark: 1,000 logons at once on 100 hosts, against the API server's floor
