@@ -16,9 +16,10 @@ kubectl apply --server-side --force-conflicts -f crds/ >/dev/null
 kubectl wait --for=condition=Established --timeout=60s -f crds/ >/dev/null
 kubectl apply --server-side --force-conflicts -f examples/hosts-simulated.yaml -f examples/pool-callcenter.yaml -f examples/pool-knowledge.yaml
 
-griddesk() { node dist/cli/main.js "$@"; }
-# Background processes are started without the function, so that $! is node's own PID.
-gd=(node dist/cli/main.js)
+# The CLI as a person runs it (bin/griddesk: the project's Node 24). It execs node, so a
+# background process's $! is node's own PID.
+griddesk() { bin/griddesk "$@"; }
+gd=(bin/griddesk)
 pids=()
 cleanup() {
   trap - EXIT INT TERM
@@ -208,33 +209,7 @@ for _ in $(seq 120); do
 done
 griddesk status
 
-cat <<MSG
-
-griddesk is running: controller (metrics http://127.0.0.1:8080/metrics) and a simulated agent
-serving sim-small, sim-medium and sim-large.
-
-The portal: open https://127.0.0.1:8443 (a self-signed certificate made for this lab: accept it)
-and sign in with your organisation (the lab identity provider at https://127.0.0.1:8444) or with
-the form, as alice / $(cat "$b/alice.password") or bob / $(cat "$b/bob.password"). Pick local-libvirt and
-the libvirt desktop's screen comes up in the page.
-
-In another shell:
-
-  export KUBECONFIG=$KUBECONFIG
-  export PATH=$(dirname "$(command -v kubectl)"):\$PATH      # kubectl matching the server
-  kubectl get griddesk -n team-a                          # pools, desktops, sessions
-  kubectl get hostnodes                                   # hosts, allocation, readiness
-  kubectl create -f examples/session.yaml                 # log on as alice
-  kubectl get desktopsessions -n team-a -w                # watch it become Ready with an endpoint
-  kubectl delete desktopsessions -n team-a --all          # log off: the profile is saved, the desktop destroyed, the buffer refills
-  kubectl get desktopprofiles -n team-a                   # users' profiles: lock, head version, size, last sync
-  node dist/cli/main.js status                            # the same as a table
-
-libvirt: $libvirt
-kubevirt: $kubevirt
-$grid
-Logs: $state/controller.log, $state/agent.log (and libvirt-agent.log, kubevirt-agent.log, kwok.log, broker.log, idp.log). Ctrl-C stops griddesk.
-MSG
+RUN_LIBVIRT=$libvirt RUN_KUBEVIRT=$kubevirt RUN_GRID=$grid hack/run-message.sh "$state"
 wait -n "${pids[@]}"
 echo "a griddesk process exited; see $state/*.log" >&2
 exit 1

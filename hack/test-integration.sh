@@ -9,6 +9,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/.."
 step() { printf '\n==> %s\n' "$*"; }
 
+step "the build (dist/, which bin/griddesk runs: a test runs the commands make run prints)"
+npm run --silent build
+
 step "real libvirtd with QEMU and the bootable test image (for the libvirt tests)"
 hack/libvirt-up.sh
 echo "test image: $(hack/build-test-image.sh)"

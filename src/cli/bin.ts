@@ -7,7 +7,7 @@ const major = Number(process.versions.node.split(".")[0]);
 if (major < REQUIRED_MAJOR) {
   console.error(
     `griddesk needs Node.js ${REQUIRED_MAJOR} or later; this is ${process.version} (${process.execPath}).\n` +
-      `Run it with the project's own Node (node_modules/.bin/node dist/cli/main.js …), or install Node ${REQUIRED_MAJOR}.`,
+      `In a checkout, run bin/griddesk (it uses the project's own Node from node_modules), or install Node ${REQUIRED_MAJOR}.`,
   );
   process.exit(1);
 }
