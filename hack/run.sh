@@ -134,6 +134,7 @@ status:
   capacity: {cpu: "8", memory: 32Gi, ephemeral-storage: 500Gi, pods: "110"}
 NODE
   "${gd[@]}" agent --adapter kubevirt --name kubevirt-agent --vmi-namespace griddesk-desktops \
+    --allow-container-disk-prefix registry.example.com/golden/ \
     --health-probe-bind-address 127.0.0.1:8092 >"$state/kubevirt-agent.log" 2>&1 &
   pids+=($!)
   kubevirt="yes: agent kubevirt-agent serves host kubevirt-node-1 (a kwok Node; kwok stands in for KubeVirt's node side)"

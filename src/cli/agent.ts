@@ -19,7 +19,14 @@ import { createLogger, type Logger } from "../runtime/index.js";
 import { loadKubeConfig, parseBindAddress } from "./kubeconfig.js";
 import { positiveInt, secondsOption } from "./parse.js";
 import { parseBytes } from "../scheduler/quantity.js";
-import { checkPolicy, DEFAULT_FETCH_LIMITS, POLICY_FLAGS, type SourcePolicy } from "../volumes/index.js";
+import {
+  checkContainerDiskPrefixes,
+  checkPolicy,
+  CONTAINER_DISK_FLAG,
+  DEFAULT_FETCH_LIMITS,
+  POLICY_FLAGS,
+  type SourcePolicy,
+} from "../volumes/index.js";
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -78,7 +85,11 @@ function sourcePolicy(o: Flags): SourcePolicy {
   const policy: SourcePolicy = {
     localRoots: (o.allowSourceRoot as string[] | undefined) ?? [],
     urlPrefixes: (o.allowSourceUrlPrefix as string[] | undefined) ?? [],
-    limits: { maxBytes: o.fetchMaxBytes as number, stallTimeoutMs: o.fetchStallTimeout as number },
+    limits: {
+      maxBytes: o.fetchMaxBytes as number,
+      stallTimeoutMs: o.fetchStallTimeout as number,
+      deadlineMs: o.fetchDeadline as number,
+    },
   };
   checkPolicy(policy);
   return policy;
@@ -90,11 +101,19 @@ async function adapters(
 ): Promise<{ registry: AdapterRegistry; hosts: AgentHost[]; hostSource?: HostSource }> {
   const names = [...(o.hosts ?? []), ...(o.hostName ?? [])];
   if (o.adapter === "kubevirt") {
-    // KubeVirt nodes pull the containerDisk themselves: no source is opened by this agent.
+    // KubeVirt nodes pull the containerDisk themselves: no source is opened by this agent, and
+    // the admin's prefixes say which containerDisks its VMIs may name.
+    const containerDiskPrefixes = (o.allowContainerDiskPrefix as string[] | undefined) ?? [];
+    checkContainerDiskPrefixes(containerDiskPrefixes);
+    if (containerDiskPrefixes.length === 0)
+      log.warn(
+        `no containerDisk is allowed on this agent's hosts: every pool will be refused until ${CONTAINER_DISK_FLAG} names some`,
+      );
     const setup = await kubevirtAgentSetup({
       kubeConfig: loadKubeConfig(o.kubeconfig as string | undefined),
       namespace: o.vmiNamespace as string,
       nodeSelector: o.nodeSelector as string,
+      containerDiskPrefixes,
     });
     if (names.length === 0) return setup; // every selected Node, now and as they come
     const wanted = new Set(names);
@@ -215,6 +234,18 @@ export function agentCommand(): Command {
         "fail a fetch that receives nothing for this long",
         DEFAULT_FETCH_LIMITS.stallTimeoutMs / 1000,
       ),
+    )
+    .addOption(
+      secondsOption(
+        "--fetch-deadline <seconds>",
+        "fail a fetch not finished this long after it started, however steadily bytes arrive",
+        DEFAULT_FETCH_LIMITS.deadlineMs / 1000,
+      ),
+    )
+    .option(
+      "--allow-container-disk-prefix <prefix>",
+      "kubevirt: allow containerDisks under this registry/repository prefix, e.g. registry.example.com/golden/ (repeatable; none: nothing allowed)",
+      collect,
     )
     .option(
       "--vmi-namespace <namespace>",

@@ -22,6 +22,8 @@ import {
   createOverlay,
   diskInfo,
   flattenImage,
+  ImageRefusedError,
+  inspectImage,
 } from "../volumes/index.js";
 import { ProfileFence, StaleEpochError, type Head } from "./fence.js";
 import { retentionPlan } from "./retention.js";
@@ -83,10 +85,9 @@ export async function checkOut(req: CheckOutRequest): Promise<CheckedOut> {
     head = await claimOrResume(fence, epoch);
   } else head = (await fence.readHead()).head;
 
-  for (const name of head.chain) {
+  for (const [i, name] of head.chain.entries()) {
     const local = path.join(req.localDir, name);
-    if (!(await exists(local)))
-      await req.store.download(path.posix.join(req.profileDir, VERSIONS, name), local);
+    if (!(await exists(local))) await downloadVersion(req.store, req.profileDir, local, head.chain[i - 1]);
   }
   const version =
     req.mode === "ReadWrite" ? versionName(lineagePosition(head.chain) + 1, req.epoch as number) : undefined;
@@ -109,6 +110,33 @@ export async function checkOut(req: CheckOutRequest): Promise<CheckedOut> {
   };
   await saveState(req.localDir, req.owner, out);
   return out;
+}
+
+/**
+ * Downloads one version of the chain and keeps it only when the inspector accepts it: a plain
+ * qcow2 image over exactly the version before it (or none, for the first). The store is not the
+ * host's to trust: a version that names another backing file or an external data file would
+ * have QEMU, running as root's helper, read a file of the host into the user's disk.
+ */
+async function downloadVersion(
+  store: SftpStore,
+  profileDir: string,
+  local: string,
+  below: string | undefined,
+): Promise<void> {
+  const name = path.basename(local);
+  const unchecked = `${local}.unchecked`;
+  try {
+    await store.download(path.posix.join(profileDir, VERSIONS, name), unchecked);
+    await inspectImage(unchecked, { format: "qcow2", ...(below !== undefined ? { backing: below } : {}) });
+    await rename(unchecked, local);
+  } catch (err) {
+    if (err instanceof ImageRefusedError)
+      throw new Error(`profile version ${name} on the store is ${err.message}`);
+    throw err;
+  } finally {
+    await rm(unchecked, { force: true });
+  }
 }
 
 export interface CheckInResult {
@@ -229,7 +257,7 @@ export async function checkpoint(
     if (!(await exists(next))) {
       const part = `${next}.new`;
       await rm(part, { force: true });
-      const { virtualSize } = await diskInfo(out.disk);
+      const { virtualSize } = await diskInfo(out.disk, "qcow2");
       const backing = { path: path.basename(out.disk), format: "qcow2", virtualSize };
       await createOverlay(part, backing, virtualSize, PROFILE_IMAGE);
       await rename(part, next);

@@ -56,8 +56,8 @@ async function open(
 /**
  * Copies `source` to `dest` (created 0644), hashing on the way, when `policy` allows it and
  * within its limits. Rejects AdapterError SourceNotAllowed for a source the policy refuses
- * (nothing opened), or ImagePullFailed: retryable for a source that failed or stalled, not for
- * one over the size limit.
+ * (nothing opened), or ImagePullFailed: retryable for a source that failed, stalled or missed
+ * the deadline, not for one over the size limit.
  */
 export async function fetchTo(
   source: string,
@@ -79,6 +79,17 @@ export async function fetchTo(
         `cannot fetch ${source}: nothing received for ${limits.stallTimeoutMs} ms (the fetch's stall timeout)`,
       ),
     );
+  const deadline = setTimeout(
+    () =>
+      stop.abort(
+        new AdapterError(
+          "ImagePullFailed",
+          `cannot fetch ${source}: not finished within ${limits.deadlineMs} ms (the fetch's deadline); ` +
+            `${sizeBytes} bytes had arrived`,
+        ),
+      ),
+    limits.deadlineMs,
+  );
   const arm = () => {
     clearTimeout(timer);
     timer = setTimeout(stalled, limits.stallTimeoutMs);
@@ -113,6 +124,7 @@ export async function fetchTo(
     throw new AdapterError("ImagePullFailed", `cannot fetch ${source}: ${why}`, { cause: err });
   } finally {
     clearTimeout(timer);
+    clearTimeout(deadline);
     signal?.removeEventListener("abort", onAbort);
   }
   return { sha256: hash.digest("hex"), sizeBytes };

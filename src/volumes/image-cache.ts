@@ -11,6 +11,7 @@ import { chooseEvictions } from "./eviction.js";
 import { fetchTo } from "./fetch.js";
 import type { SourcePolicy } from "./source-policy.js";
 import { ImageStore, type CachedImage } from "./image-store.js";
+import { ImageRefusedError, inspectImage } from "./image-inspector.js";
 import { diskInfo } from "./qemu-img.js";
 
 export interface ImageCacheOptions {
@@ -135,12 +136,15 @@ export class ImageCache {
           `${ref.source} does not match the sha256 the image names (${ref.sha256}); nothing of it was kept`,
         );
       }
-      const info = await diskInfo(tmp);
-      const refuse = (why: string): never => {
-        throw new AdapterError("ImagePullFailed", `${ref.source}: ${why}`, { retryable: false });
-      };
-      if (info.format !== ref.format) refuse(`the file is ${info.format}, the image says ${ref.format}`);
-      if (info.backingFile !== undefined) refuse("a golden image must not have a backing file");
+      // Judged from its header before qemu-img opens it: a plain image of the declared format.
+      await inspectImage(tmp, { format: ref.format }).catch((err: unknown) => {
+        if (err instanceof ImageRefusedError) refuse(ref, err.message);
+        throw err;
+      });
+      const info = await diskInfo(tmp, ref.format);
+      if (info.format !== ref.format)
+        refuse(ref, `qemu-img reads it as ${info.format}, the image says ${ref.format}`);
+      if (info.backingFile !== undefined) refuse(ref, "a golden image must not have a backing file");
       const meta = { ...refOf(ref), sizeBytes: got.sizeBytes, virtualSize: info.virtualSize };
       return await this.store.commit(tmp, meta);
     } finally {
@@ -157,6 +161,11 @@ export class ImageCache {
       }
     }
   }
+}
+
+/** A golden image that must not be used: not retried, since the same bytes get the same answer. */
+function refuse(ref: ImageRef, why: string): never {
+  throw new AdapterError("ImagePullFailed", `${ref.source}: ${why}`, { retryable: false });
 }
 
 function refOf(ref: ImageRef): ImageRef {

@@ -4,7 +4,10 @@ export { CommandError, runCommand, type CommandOptions } from "./command.js";
 export { chooseEvictions, type EvictionCandidate } from "./eviction.js";
 export { fetchTo, type Fetched } from "./fetch.js";
 export {
+  checkContainerDiskPrefixes,
   checkPolicy,
+  CONTAINER_DISK_FLAG,
+  containerDiskVerdict,
   checkSources,
   checkSourcesLexically,
   DEFAULT_FETCH_LIMITS,
@@ -30,3 +33,4 @@ export {
   type QcowOptions,
 } from "./qemu-img.js";
 export { backingFileName, Qcow2HeaderError, QCOW2_HEADER_BYTES } from "./qcow2-header.js";
+export { ImageRefusedError, inspectImage, judgeImage, type ImageExpectation } from "./image-inspector.js";

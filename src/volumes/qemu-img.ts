@@ -10,9 +10,20 @@ export interface DiskInfo {
 
 const QEMU_IMG = "qemu-img";
 
-/** `qemu-img info` of a file; -U reads it even while a VM has it open. */
-export async function diskInfo(file: string): Promise<DiskInfo> {
-  const out = await runCommand(QEMU_IMG, ["info", "-U", "--output=json", file]);
+/**
+ * What `qemu-img info` may use on one image: 1 GiB of address space and 30 s of CPU (OpenStack's
+ * limits for the same call), so a crafted image cannot make it eat the host.
+ */
+const INFO_LIMITS = ["--as=1073741824", "--cpu=30"];
+
+/**
+ * `qemu-img info -f FORMAT` of a file, under INFO_LIMITS: the format is given, never guessed
+ * (an untrusted file must not choose how it is read); -U reads it even while a VM has it open.
+ * Untrusted images pass the inspector (image-inspector.ts) first.
+ */
+export async function diskInfo(file: string, format: "qcow2" | "raw"): Promise<DiskInfo> {
+  const args = ["info", "-f", format, "-U", "--output=json", file];
+  const out = await runCommand("prlimit", [...INFO_LIMITS, "--", QEMU_IMG, ...args]);
   const info = JSON.parse(out) as { format: string; "virtual-size": number; "backing-filename"?: string };
   return {
     format: info.format,

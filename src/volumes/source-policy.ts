@@ -16,9 +16,18 @@ export interface FetchLimits {
   readonly maxBytes: number;
   /** A source that sends nothing for this long (from the start, or between chunks) fails. */
   readonly stallTimeoutMs: number;
+  /**
+   * A fetch not finished this long after it started fails, however steadily bytes arrive: a
+   * server that drips a byte just inside the stall timeout would otherwise hold a pull forever.
+   */
+  readonly deadlineMs: number;
 }
 
-export const DEFAULT_FETCH_LIMITS: FetchLimits = { maxBytes: 256 * 1024 ** 3, stallTimeoutMs: 60_000 };
+export const DEFAULT_FETCH_LIMITS: FetchLimits = {
+  maxBytes: 256 * 1024 ** 3,
+  stallTimeoutMs: 60_000,
+  deadlineMs: 4 * 3600_000, // 256 GiB, the size limit, at about 20 MB/s
+};
 
 export type SourceLocation =
   { readonly kind: "file"; readonly path: string } | { readonly kind: "http"; readonly url: string };
@@ -26,12 +35,23 @@ export type SourceLocation =
 /** Where a source points; throws AdapterError InvalidSpec for anything else. */
 export function locate(source: string): SourceLocation {
   if (source.startsWith("/")) return { kind: "file", path: source };
-  if (source.startsWith("file:///")) return { kind: "file", path: fileURLToPath(source) };
+  if (source.startsWith("file:///")) return { kind: "file", path: filePath(source) };
   if (/^https?:\/\//.test(source)) return { kind: "http", url: source };
   throw new AdapterError(
     "InvalidSpec",
     `image source must be an absolute path, file:/// or http(s) URL: ${source}`,
   );
+}
+
+/** The path of a file:/// URL; InvalidSpec (never retried) for one Node cannot turn into a path. */
+function filePath(source: string): string {
+  try {
+    return fileURLToPath(source);
+  } catch (err) {
+    // e.g. an encoded '/' (%2F): a name no file can have, refused as written, never tried again.
+    const why = err instanceof Error ? err.message : String(err);
+    throw new AdapterError("InvalidSpec", `image source ${source} is not a usable file:/// URL: ${why}`);
+  }
 }
 
 export interface SourcePolicy {
@@ -73,6 +93,7 @@ export function checkPolicy(policy: SourcePolicy): void {
   for (const [name, value, min] of [
     ["--fetch-max-bytes", policy.limits.maxBytes, 1],
     ["--fetch-stall-timeout", policy.limits.stallTimeoutMs, 1000],
+    ["--fetch-deadline", policy.limits.deadlineMs, 1000],
   ] as const)
     if (!Number.isFinite(value) || value < min)
       throw new Error(`${name} must be at least ${min}, got ${value}`);
@@ -158,6 +179,41 @@ function allowedOrRefused(
   const refusal = sourceVerdict(policy, source, resolved, roots);
   if (refusal !== undefined) throw new AdapterError("SourceNotAllowed", refusal);
   return resolved;
+}
+
+/** Where the admin says which containerDisks a KubeVirt agent allows (its flag), for messages. */
+export const CONTAINER_DISK_FLAG = "the agent's --allow-container-disk-prefix";
+
+/**
+ * Checks the admin's containerDisk prefixes: registry/repository names, no tag or digest. Throws
+ * an Error naming the flag, for the CLI to refuse at start.
+ */
+export function checkContainerDiskPrefixes(prefixes: readonly string[]): void {
+  for (const prefix of prefixes) {
+    const repository = prefix.includes("/") ? prefix.slice(prefix.indexOf("/")) : ""; // after the registry (and its port)
+    if (!/^[a-z0-9][a-z0-9._/:-]*$/.test(prefix) || repository.includes(":") || prefix.includes("@"))
+      throw new Error(
+        `--allow-container-disk-prefix must be a registry or repository prefix such as registry.example.com/golden/ ` +
+          `(no tag or digest), got ${prefix}`,
+      );
+  }
+}
+
+/**
+ * The admin's verdict on a containerDisk (an OCI reference a KubeVirt node's runtime will pull):
+ * undefined when it lies under one of `prefixes` (whole path segments: registry.example.com/gold
+ * does not admit registry.example.com/golden/x), else why not.
+ */
+export function containerDiskVerdict(prefixes: readonly string[], ref: string): string | undefined {
+  const repository = ref.replace(/@sha256:[a-f0-9]{64}$/, "");
+  const admitted = prefixes.some((p) => {
+    const base = p.endsWith("/") ? p : `${p}/`;
+    return repository === p.replace(/\/$/, "") || repository.startsWith(base);
+  });
+  if (admitted) return undefined;
+  return prefixes.length === 0
+    ? `containerDisk ${ref}: this host allows none (${CONTAINER_DISK_FLAG} names what is allowed)`
+    : `containerDisk ${ref} is not under a prefix this host allows (${prefixes.join(", ")})`;
 }
 
 /** Every source an image names: its own, and its boot files' (an extra the libvirt adapter reads). */

@@ -354,6 +354,7 @@ describe("RBAC", () => {
     const docs = await render(privilegedNs, [
       "kubevirtAgent.enabled=true",
       `kubevirtAgent.vmiNamespace=${restrictedNs}`,
+      "kubevirtAgent.allowedContainerDiskPrefixes={registry.example.com/golden/,localhost:5000/vdi}",
     ]);
     const roles = [...ofKind(docs, "ClusterRole"), ...ofKind(docs, "Role")].filter(
       (r) => r.metadata.labels?.["app.kubernetes.io/component"] === "kubevirt-agent",
@@ -383,6 +384,8 @@ describe("RBAC", () => {
         "--adapter=kubevirt",
         `--vmi-namespace=${restrictedNs}`,
         "--node-selector=kubevirt.io/schedulable=true",
+        "--allow-container-disk-prefix=registry.example.com/golden/",
+        "--allow-container-disk-prefix=localhost:5000/vdi",
       ]),
     );
   });

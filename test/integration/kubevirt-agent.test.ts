@@ -59,6 +59,7 @@ function startAgent(name: string): GriddeskProcess {
     ...["--vmi-namespace", vmiNs, "--node-selector", `griddesk.test/site=${id}`],
     ...["--health-probe-bind-address", "127.0.0.1:0", "--lease-duration", "8", "--lease-renew-interval", "2"],
     ...["--orphan-collection-interval", "3", "--host-status-interval", "5"],
+    ...["--allow-container-disk-prefix", "registry.example.com/golden/"],
   ]);
   procs.push(agent);
   return agent;
@@ -183,6 +184,35 @@ describe("the KubeVirt agent", () => {
     }).catch(fail);
     expect(ready.reason).toBe("ProvisioningFailing");
     await c.pools.delete({ namespace: ns, name: "broken" });
+  });
+
+  it("refuses a containerDisk outside the admin's prefixes: SourceNotAllowed, said in status and Events, no VMI", async () => {
+    const elsewhere = `registry.example.com/goldenx/desk@sha256:${SHA}`;
+    await c.pools.create(
+      poolObject(ns, "elsewhere", {
+        image: { ...image, containerDisk: elsewhere },
+        resources: { cpu: "1", memory: "1Gi", disk: "10Gi" },
+        buffer: 1,
+        hypervisorTypes: ["kubevirt"],
+        hostSelector: { matchLabels: { "topology.kubernetes.io/zone": `ok-${id}` } },
+      }),
+    );
+    const why = `containerDisk ${elsewhere} is not under a prefix this host allows (registry.example.com/golden/)`;
+    const ready = await eventually("the pool says why", async () => {
+      const p = await c.pools.get({ namespace: ns, name: "elsewhere" });
+      return p.status?.conditions?.find((x) => x.type === "Ready" && x.message.includes(why));
+    }).catch(fail);
+    expect(ready).toMatchObject({ status: "False", reason: "ProvisioningFailing" });
+    await eventsWhen(
+      ns,
+      "involvedObject.kind=Desktop,reason=ProvisioningFailed",
+      "jsonpath={.items[*].message}",
+      (out) => out.includes(why),
+    ).catch(fail);
+    expect(
+      (await vmis()).filter((v) => v.spec?.volumes?.some((vol) => vol.containerDisk?.image === elsewhere)),
+    ).toEqual([]);
+    await c.pools.delete({ namespace: ns, name: "elsewhere" });
   });
 
   it("removes an orphan VMI (an owner mark naming no Desktop), and leaves others' VMIs alone", async () => {

@@ -53,7 +53,11 @@ const image = {
 describeAdapterContract(
   "kubevirt (API server + KubeVirt's CRDs + kwok)",
   async () => {
-    const factory = kubevirtAdapterFactory({ rest: new RestClient(kc), watcher: newWatch(kc) });
+    const factory = kubevirtAdapterFactory({
+      rest: new RestClient(kc),
+      watcher: newWatch(kc),
+      containerDiskPrefixes: ["registry.example.com/golden/"],
+    });
     const host = { hostName: node, settings: { nodeName: node, namespace: ns } };
     let adapter: HypervisorAdapter = factory(host);
     return {

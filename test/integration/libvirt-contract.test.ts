@@ -68,7 +68,7 @@ describeAdapterContract(
       afterFreeze: async (disk, next) => {
         // The overlay kept the relative backing name it was made with (a version published to
         // the store must not name a host path), and both files are sound.
-        expect((await diskInfo(next)).backingFile).toBe(path.basename(disk));
+        expect((await diskInfo(next, "qcow2")).backingFile).toBe(path.basename(disk));
         await runCommand("qemu-img", ["check", "-q", next]);
         await runCommand("qemu-img", ["check", "-q", disk]);
       },

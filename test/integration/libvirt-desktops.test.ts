@@ -102,7 +102,7 @@ describe("libvirt desktops", () => {
     expect(hostContents(storage).domains).toContain(uid);
     const overlay = desktop.status?.overlayPath as string;
     expect(overlay).toBe(path.join(storage, "overlays", `${uid}.qcow2`));
-    const info = await diskInfo(overlay);
+    const info = await diskInfo(overlay, "qcow2");
     expect(info.backingFile).toBe(path.join(storage, "images", `${image.sha256}.img`));
 
     const port = session.status?.endpoint?.port as number;

@@ -98,6 +98,7 @@ beforeAll(async () => {
   procs.push(
     startGriddesk("mixed-kubevirt", [
       ...["agent", "--adapter", "kubevirt", "--name", "mixed-kubevirt", "--system-namespace", sys],
+      ...["--allow-container-disk-prefix", "registry.example.com/golden/"],
       ...[
         "--vmi-namespace",
         vmiNs,

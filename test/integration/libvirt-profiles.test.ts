@@ -3,13 +3,15 @@
 // real file server (OpenSSH's SFTP server), a controller, and the test image's guest, which keeps
 // a logon counter and a one-line file on its hot-plugged profile disk. The test acts as the user
 // through the guest's serial port.
-import { existsSync, readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import type { DesktopSession } from "../../src/api/types.generated.js";
 import { domainName } from "../../src/hypervisors/libvirt/domain-xml.js";
 import { profileName } from "../../src/profiles/naming.js";
 import { parseBytes } from "../../src/scheduler/quantity.js";
+import { runCommand } from "../../src/volumes/command.js";
 import {
   createTestNamespace,
   deleteNamespace,
@@ -238,6 +240,74 @@ describe("profiles on libvirt hosts and the real file server", () => {
     });
     await logoff("alice-3");
     await c.hosts.mergePatch({ name: first.host.name }, { spec: { unschedulable: false, drain: null } });
+  });
+
+  it("a version on the store crafted with an external data file is refused at logon: the reason in the desktop's status and an Event, nothing attached", async () => {
+    const user = "erin@example.com";
+    const name = profileName(store(), user);
+    const first = await logon("erin-1", user, 1);
+    await logoff("erin-1");
+    // On the file server, v1 is replaced by a crafted image under its name, its data file beside it.
+    const v1 = path.join(fileServerRoot(), ns, name, "versions", "v000001-e1.qcow2");
+    rmSync(v1);
+    await runCommand("qemu-img", [
+      "create",
+      "-q",
+      "-f",
+      "qcow2",
+      "-o",
+      `data_file=${v1}.data,data_file_raw=on`,
+      v1,
+      "128M",
+    ]);
+    // The next logon on the other host, which has no copy of v1 and downloads it. Whatever
+    // happens, the session goes and the host comes back, so the tests after this one start clean.
+    await c.hosts.mergePatch({ name: first.host.name }, { spec: { unschedulable: true } });
+    try {
+      await c.sessions.create({
+        apiVersion: "griddesk.io/v1alpha1",
+        kind: "DesktopSession",
+        metadata: { name: "erin-2", namespace: ns },
+        spec: { poolRef: "kb", user },
+      });
+      const why =
+        "profile version v000001-e1.qcow2 on the store is refused before it was opened: it keeps its data in an external data file";
+      const desktop = await eventually(
+        "erin-2's desktop says why its profile is not attached",
+        async () => {
+          const s = await c.sessions.get({ namespace: ns, name: "erin-2" });
+          if (!s.status?.desktopRef) return undefined;
+          const d = await c.desktops.get({ namespace: ns, name: s.status.desktopRef });
+          return d.status?.profile?.phase === "Failed" && d.status.profile.message?.includes(why)
+            ? d
+            : undefined;
+        },
+        240_000,
+        1000,
+      ).catch(fail);
+      expect(desktop.spec.hostRef).not.toBe(first.host.name);
+      await eventsWhen(
+        ns,
+        `involvedObject.name=${desktop.metadata.name},reason=ProfileAttachFailed`,
+        "jsonpath={.items[*].message}",
+        (out) => out.includes(why),
+      );
+      // Nothing attached: the VM has its system disk only, and the host kept no copy of erin's v1.
+      const host = lvHosts.find((h) => h.name === desktop.spec.hostRef) as (typeof lvHosts)[number];
+      const disks = virsh(["domblklist", domainName(desktop.metadata.uid as string)], host.pid);
+      expect(disks).not.toMatch(/v0000\d\d-e\d\.qcow2/);
+      const kept = execFileSync(
+        "find",
+        [host.storage, "-path", `*/${name}/*`, "-name", "v000001-e1.qcow2*"],
+        {
+          encoding: "utf8",
+        },
+      );
+      expect(kept).toBe("");
+    } finally {
+      await logoff("erin-2").catch(() => undefined);
+      await c.hosts.mergePatch({ name: first.host.name }, { spec: { unschedulable: false } });
+    }
   });
 
   it("a logoff whose upload is cut keeps the desktop's disk, says so, leaves the head, and succeeds on retry", async () => {

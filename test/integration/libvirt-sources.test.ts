@@ -1,10 +1,11 @@
 // The admin's source policy and the fetch limits, end to end on a real libvirtd: a libvirt agent
 // allowed one local root besides the test image's directory and one URL prefix on a local HTTP
-// server, with a 16 MiB size limit and a 2 s stall timeout. Each pool below names a source it must
-// not get (a file outside the roots, also through a symlink or '..'; a URL outside the prefix; a
-// file over the limit; a URL that stalls; a kernel whose sha256 is wrong): its desktops fail,
-// the pool's status and an Event say why, the host's cache keeps nothing of it and no domain is
-// ever defined. A pool whose image comes through the allowed prefix still boots.
+// server, with a 16 MiB size limit, a 2 s stall timeout and a 4 s deadline. Each pool below names
+// a source it must not get (a file outside the roots, also through a symlink or '..'; a URL
+// outside the prefix; a file over the limit; a URL that stalls, one that drips; a file URL no
+// file can have; a kernel whose sha256 is wrong; images crafted to reach the host's files): its
+// desktops fail, the pool's status and an Event say why, the host's cache keeps nothing of it and
+// no domain is ever defined. A pool whose image comes through the allowed prefix still boots.
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -29,6 +30,8 @@ import {
 import { stopAll, type GriddeskProcess } from "./support/processes.js";
 import { hostContents, libvirtPool, startLibvirtAgent } from "./libvirt-agents.js";
 import { libvirtUp, removeDir, storageDir, testImage, type BootableImage } from "./libvirt-support.js";
+import { runCommand } from "../../src/volumes/command.js";
+import { CRAFTED_IMAGES } from "../unit/volumes/qcow2-fixtures.js";
 
 jest.setTimeout(300_000);
 
@@ -63,7 +66,13 @@ beforeAll(async () => {
     if (req.url === "/golden/ok.qcow2") res.end(golden);
     else if (req.url === "/golden/stalls.qcow2")
       res.write(golden.subarray(0, 4096)); // then silence
-    else res.end(golden); // anything else would be served: only the policy keeps it out
+    else if (req.url === "/golden/drips.qcow2") {
+      // A byte every 500 ms, inside the 2 s stall timeout: only the 4 s deadline ends it.
+      const drip = setInterval(
+        () => (res.destroyed ? clearInterval(drip) : res.write(golden.subarray(0, 1))),
+        500,
+      );
+    } else res.end(golden); // anything else would be served: only the policy keeps it out
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -79,7 +88,7 @@ beforeAll(async () => {
       labels: { site },
       extra: [
         ...["--allow-source-root", allowedRoot, "--allow-source-url-prefix", `${base}/golden/`],
-        ...["--fetch-max-bytes", LIMIT, "--fetch-stall-timeout", "2"],
+        ...["--fetch-max-bytes", LIMIT, "--fetch-stall-timeout", "2", "--fetch-deadline", "4"],
       ],
     }),
   );
@@ -204,6 +213,19 @@ describe("the admin's source policy on a libvirt host", () => {
     await refused("stalls", withSource(`${base}/golden/stalls.qcow2`), "nothing received for 2000 ms");
   });
 
+  it("fails a source that drips a byte inside the stall timeout, at the fetch's deadline", async () => {
+    await refused(
+      "drips",
+      withSource(`${base}/golden/drips.qcow2`),
+      "not finished within 4000 ms (the fetch's deadline)",
+    );
+  });
+
+  it("refuses a file URL no file can have (an encoded '/') at once, as written", async () => {
+    const bad = `file://${allowedRoot}/a%2Fgolden.qcow2`;
+    await refused("encoded", withSource(bad), `image source ${bad} is not a usable file:/// URL`);
+  });
+
   it("refuses a kernel whose sha256 is not the one named, naming only the expected digest", async () => {
     const wrong = freshSha();
     const img = { ...image, boot: { ...image.boot, kernelSha256: wrong } };
@@ -226,5 +248,57 @@ describe("the admin's source policy on a libvirt host", () => {
       throw new Error(`${String(err)}\n${logs()}`);
     });
     expect(readdirSync(path.join(storage, "images")).some((f) => f.startsWith(image.sha256))).toBe(true);
+  });
+});
+
+describe("images that would reach the host's files", () => {
+  // The pool that booted above goes first: "nothing booted" is then a host without domains.
+  beforeAll(async () => {
+    await c.pools.delete({ namespace: ns, name: "served" }).catch(() => undefined);
+    await eventually(
+      "the served pool's domain gone",
+      () => hostContents(storage).domains.length === 0,
+      120_000,
+      500,
+    );
+  });
+
+  // Each made by the real qemu-img inside an allowed root, pinned by its own sha256: the source
+  // policy and the checksum pass, and only the inspector stands between it and qemu-img.
+  it.each(CRAFTED_IMAGES.map((c) => [c.file, c] as const))(
+    "refuses %s before qemu-img opens it: nothing cached, nothing booted",
+    async (file, crafted) => {
+      const target = path.join(allowedRoot, file);
+      for (const args of crafted.commands(target)) await runCommand("qemu-img", args);
+      // The data file an attacker would point at: what a desktop's disk would read.
+      if (crafted.file.startsWith("data-file")) writeFileSync(`${target}.data`, "the agent's eyes only");
+      const sha256 = createHash("sha256").update(readFileSync(target)).digest("hex");
+      const img = { ...image, source: `file://${target}`, sha256, format: crafted.format };
+      await refused(
+        `crafted-${file.replace(/[^a-z0-9]+/g, "-")}`.slice(0, 40),
+        img,
+        "refused before it was opened: ",
+      );
+      // The reason itself, as the pool's status gives it.
+      const events = await eventsWhen(
+        ns,
+        "involvedObject.kind=Desktop,reason=ProvisioningFailed",
+        "jsonpath={.items[*].message}",
+        (out) => crafted.refusal.test(out),
+      );
+      expect(events).toMatch(crafted.refusal);
+    },
+  );
+
+  it("refuses a golden image whose disk is larger than the pool's spec.resources.disk", async () => {
+    const target = path.join(allowedRoot, "too-large.qcow2");
+    await runCommand("qemu-img", ["create", "-q", "-f", "qcow2", target, "2G"]); // the pool's disk is 1Gi
+    const sha256 = createHash("sha256").update(readFileSync(target)).digest("hex");
+    await refused(
+      "too-large",
+      { ...image, source: `file://${target}`, sha256 },
+      `the golden image's disk is ${2 * 1024 ** 3} bytes, larger than the pool's spec.resources.disk (${1024 ** 3} bytes)`,
+      "no-such-prefix", // a plain image, rightly cached: only the desktop is refused
+    );
   });
 });

@@ -131,6 +131,53 @@ describe("a profile's disk between two hosts and the file server", () => {
     expect(await settled(take(store, hostA, "desk-late", 1))).toBeInstanceOf(StaleEpochError);
   });
 
+  it.each([
+    [
+      "an external data file",
+      (f: string) => ["-o", `data_file=${f}.data,data_file_raw=on`],
+      /external data file/,
+    ],
+    [
+      "a foreign backing name",
+      (f: string) => ["-u", "-b", `${f}.host-file`, "-F", "raw"],
+      /names the backing file ".*\.host-file", not "v000001-e1\.qcow2"/,
+    ],
+  ])(
+    "a version on the store with %s is refused before qemu-img opens it; the host keeps nothing",
+    async (_what, options, why) => {
+      const dir = `${profile}-crafted-${uniq()}`;
+      const store = await connect();
+      // A real profile of two versions, made by host A...
+      const a1 = await take(store, path.join(local, dir, "a"), "desk-a1", 1, dir);
+      await checkIn(store, dir, a1);
+      const a2 = await take(store, path.join(local, dir, "a"), "desk-a2", 2, dir);
+      const published = await checkIn(store, dir, a2);
+      // ...then v2 on the file server replaced by a crafted image under its name.
+      const onStore = path.join(fileServerRoot(), dir, "versions", versionName(2, 2));
+      rmSync(onStore);
+      await runCommand("qemu-img", [
+        "create",
+        "-q",
+        "-f",
+        "qcow2",
+        ...options(onStore),
+        onStore,
+        String(SIZE),
+      ]);
+      // Host B's logon: v1 is fetched and kept, the crafted v2 is refused and not kept.
+      const hostC = path.join(local, dir, "c");
+      const refused = await settled(take(store, hostC, "desk-c3", 3, dir));
+      expect(published.head.chain).toEqual([versionName(1, 1), versionName(2, 2)]);
+      expect(refused).toBeInstanceOf(Error);
+      expect((refused as Error).message).toMatch(
+        new RegExp(`^profile version ${versionName(2, 2)} on the store is refused before it was opened: `),
+      );
+      expect((refused as Error).message).toMatch(why);
+      expect(readdirSync(hostC).sort()).toEqual([versionName(1, 1)]);
+      rmSync(path.join(fileServerRoot(), dir), { recursive: true, force: true });
+    },
+  );
+
   it("a check-in whose connection is killed mid-upload fails, keeps the head and the disk, and succeeds on retry", async () => {
     const store = await connect();
     const epoch = (await new ProfileFence(store, profile).newestEpoch()) + 1;

@@ -6,9 +6,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "@jest/globals";
+import { runCommand } from "../../src/volumes/command.js";
+import { judgeImage } from "../../src/volumes/image-inspector.js";
 import { createEmptyDisk, createOverlay } from "../../src/volumes/qemu-img.js";
 import { backingFileName, QCOW2_HEADER_BYTES } from "../../src/volumes/qcow2-header.js";
-import { fixturePath, QCOW2_FIXTURES } from "../unit/volumes/qcow2-fixtures.js";
+import { craftedPath, CRAFTED_IMAGES, fixturePath, QCOW2_FIXTURES } from "../unit/volumes/qcow2-fixtures.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "gd-qcow2-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,6 +32,25 @@ describe("qcow2 headers made by the real qemu-img", () => {
       // Same version, backing offset and length, cluster bits and size as today's qemu-img writes.
       expect(kept.subarray(0, 32).toString("hex")).toBe(fresh.subarray(0, 32).toString("hex"));
       expect(backingFileName(kept)).toBe(backingFileName(fresh));
+    }
+  });
+
+  it("crafted by an attacker are refused by the inspector, as their kept fixtures are", async () => {
+    for (const c of CRAFTED_IMAGES) {
+      const file = path.join(dir, c.file);
+      for (const args of c.commands(file)) await runCommand("qemu-img", args);
+      const fresh = readFileSync(file).subarray(0, QCOW2_HEADER_BYTES);
+      if (process.env.GRIDDESK_WRITE_QCOW2_FIXTURES === "1") writeFileSync(craftedPath(c), fresh);
+      const kept = readFileSync(craftedPath(c));
+      expect({ file: c.file, why: judgeImage(fresh, 2 * 1024 ** 2, { format: c.format }) }).toEqual({
+        file: c.file,
+        why: expect.stringMatching(c.refusal),
+      });
+      // The kept header says the same: version, cluster bits and size as today's (the backing
+      // name's length follows the scratch directory's), and the inspector's verdict.
+      const facts = (b: Buffer) => [b.subarray(0, 8), b.subarray(20, 32)].map((x) => x.toString("hex"));
+      expect(facts(kept)).toEqual(facts(fresh));
+      expect(judgeImage(kept, 2 * 1024 ** 2, { format: c.format })).toMatch(c.refusal);
     }
   });
 });

@@ -27,6 +27,8 @@ export interface KubevirtAgentOptions {
   /** Which Nodes to serve (a label selector). */
   readonly nodeSelector?: string;
   readonly clock?: Clock;
+  /** The containerDisks the admin allows (registry/repository prefixes); none allows nothing. */
+  readonly containerDiskPrefixes: readonly string[];
 }
 
 type NodeObject = KubeObject & { spec?: { unschedulable?: boolean } };
@@ -60,7 +62,12 @@ export async function kubevirtAgentSetup(
   const found = await nodes.list({ labelSelector: selector });
   const registry = new AdapterRegistry().register(
     "kubevirt",
-    kubevirtAdapterFactory({ rest, watcher: newWatch(o.kubeConfig), clock: o.clock ?? systemClock }),
+    kubevirtAdapterFactory({
+      rest,
+      watcher: newWatch(o.kubeConfig),
+      clock: o.clock ?? systemClock,
+      containerDiskPrefixes: o.containerDiskPrefixes,
+    }),
   );
   const watcher = newWatch(o.kubeConfig);
   let informer: Informer<NodeObject> | undefined;

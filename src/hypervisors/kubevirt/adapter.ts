@@ -50,6 +50,8 @@ export interface KubevirtAdapterOptions {
   readonly rest: RestClient;
   readonly watcher: WatchClient;
   readonly clock: Clock;
+  /** The admin's containerDisk prefixes (--allow-container-disk-prefix); none allows nothing. */
+  readonly containerDiskPrefixes: readonly string[];
 }
 
 export class KubevirtAdapter implements HypervisorAdapter {
@@ -83,10 +85,14 @@ export class KubevirtAdapter implements HypervisorAdapter {
     });
   }
 
-  /** Nothing to prepare: the node's container runtime pulls the containerDisk when a VMI starts. */
+  /**
+   * Nothing to prepare: the node's container runtime pulls the containerDisk when a VMI starts.
+   * One the admin does not allow is refused here, as a libvirt host refuses a source at its fetch.
+   */
   prepareImage(image: ImageRef, signal?: AbortSignal): Promise<ImageStatus> {
     return this.call(async () => {
       validateImageRef(image);
+      if ("containerDisk" in image) containerDiskOf(image, this.o.containerDiskPrefixes);
       if (signal?.aborted) throw abortedError();
       return { ...image, state: "ready" };
     });
@@ -106,7 +112,7 @@ export class KubevirtAdapter implements HypervisorAdapter {
         id: spec.id,
         resources: { cpuMilli: spec.cpuMilli, memoryBytes: spec.memoryBytes, diskBytes: spec.diskBytes },
         imageSha256: spec.image.sha256,
-        containerDisk: containerDiskOf(spec.image),
+        containerDisk: containerDiskOf(spec.image, this.o.containerDiskPrefixes),
         createdAt: this.clock.now(),
       });
       this.startWatch();

@@ -14,6 +14,8 @@ export interface KubevirtFactoryOptions {
   readonly rest: RestClient;
   readonly watcher: WatchClient;
   readonly clock?: Clock;
+  /** The admin's containerDisk prefixes (--allow-container-disk-prefix); none allows nothing. */
+  readonly containerDiskPrefixes: readonly string[];
 }
 
 export function kubevirtAdapterFactory(options: KubevirtFactoryOptions): AdapterFactory {
@@ -25,5 +27,6 @@ export function kubevirtAdapterFactory(options: KubevirtFactoryOptions): Adapter
       rest: options.rest,
       watcher: options.watcher,
       clock,
+      containerDiskPrefixes: options.containerDiskPrefixes,
     });
 }

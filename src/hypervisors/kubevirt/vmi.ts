@@ -3,6 +3,7 @@
 // image's containerDisk, labels and an owner mark naming the Desktop), and the VmStatus read
 // back from one. Everything `list` needs after any restart is on the VMI itself.
 import type { DesktopIdentity, VmResources, VmStatus } from "../adapter.js";
+import { containerDiskVerdict } from "../../volumes/source-policy.js";
 import { AdapterError } from "../errors.js";
 import type { KubevirtHostConfig } from "./config.js";
 import type { V1VirtualMachineInstance } from "./types.generated.js";
@@ -29,14 +30,19 @@ export function vmiName(uid: string): string {
   return `gd-${uid}`;
 }
 
-/** The containerDisk the image names for KubeVirt hosts (an extra beside ImageRef). */
-export function containerDiskOf(image: object): string {
+/**
+ * The containerDisk the image names for KubeVirt hosts (an extra beside ImageRef), when the
+ * admin's prefixes allow it: SourceNotAllowed otherwise, as for a file or URL outside the policy.
+ */
+export function containerDiskOf(image: object, allowedPrefixes: readonly string[]): string {
   const ref = (image as { containerDisk?: unknown }).containerDisk;
   if (typeof ref !== "string" || ref === "")
     throw new AdapterError(
       "InvalidSpec",
       "spec.image.containerDisk is required on KubeVirt hosts: the golden image as an OCI image pinned by digest",
     );
+  const refusal = containerDiskVerdict(allowedPrefixes, ref);
+  if (refusal !== undefined) throw new AdapterError("SourceNotAllowed", refusal);
   return ref;
 }
 

@@ -8,7 +8,7 @@ import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { VmStatus } from "../adapter.js";
 import type { Clock } from "../clock.js";
-import { toAdapterError } from "../errors.js";
+import { AdapterError, toAdapterError } from "../errors.js";
 import type { LibvirtHostConfig } from "./config.js";
 import { domainName, domainXml, type KernelBoot } from "./domain-xml.js";
 import type { VmRecord } from "./records.js";
@@ -71,6 +71,7 @@ export class Provisioner {
     const uid = record.id.uid;
     try {
       const image = await storage.cache.ensure(record.image);
+      refuseLargerThanReserved(image.meta.virtualSize, record.resources.diskBytes);
       const boot = await this.bootFiles(record.image.boot);
       if (task.cancelled) return;
       await storage.locks.with(uid, async () => {
@@ -131,4 +132,17 @@ export class Provisioner {
       await rm(file, { force: true });
     }
   }
+}
+
+/**
+ * A golden image whose disk is larger than the pool's `spec.resources.disk` is refused: the
+ * overlay would be as large as the image, past what placement reserved on the host's disk.
+ */
+function refuseLargerThanReserved(virtualSize: number, diskBytes: number): void {
+  if (virtualSize > diskBytes)
+    throw new AdapterError(
+      "InvalidSpec",
+      `the golden image's disk is ${virtualSize} bytes, larger than the pool's spec.resources.disk ` +
+        `(${diskBytes} bytes) that placement reserved for the desktop`,
+    );
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from "@jest/globals";
 import { parseKubevirtConfig } from "../../../src/hypervisors/kubevirt/config.js";
 import { nodeFacts } from "../../../src/hypervisors/kubevirt/node-facts.js";
 import { containerDiskOf, statusOf, vmiFor, type Vmi } from "../../../src/hypervisors/kubevirt/vmi.js";
+import { checkContainerDiskPrefixes } from "../../../src/volumes/source-policy.js";
 
 const id = { namespace: "team-a", name: "cc-1", uid: "0b7f3c2e-6a1d-4c55-9a0e-3f2d1c0b9a88" };
 const resources = { cpuMilli: 1500, memoryBytes: 4 * 1024 ** 3, diskBytes: 40 * 1024 ** 3 };
@@ -87,12 +88,55 @@ describe("the KubeVirt adapter's VMI", () => {
   });
 
   it("needs the image's containerDisk on a KubeVirt host, and says so", () => {
-    expect(() => containerDiskOf({ source: "/srv/images/g.qcow2" })).toThrow(
+    expect(() => containerDiskOf({ source: "/srv/images/g.qcow2" }, ["registry.example.com/"])).toThrow(
       expect.objectContaining({
         reason: "InvalidSpec",
         message: expect.stringContaining("spec.image.containerDisk"),
       }),
     );
+  });
+
+  it("takes a containerDisk only under the admin's prefixes, by whole path segments", () => {
+    const disk = (ref: string) => ({
+      source: "/srv/images/g.qcow2",
+      containerDisk: `${ref}@sha256:${"e".repeat(64)}`,
+    });
+    const allowed = ["registry.example.com/golden/", "quay.example.org:5000/vdi"];
+    expect(containerDiskOf(disk("registry.example.com/golden/win11"), allowed)).toMatch(
+      /^registry\.example\.com\/golden\/win11@/,
+    );
+    expect(containerDiskOf(disk("quay.example.org:5000/vdi/ubuntu"), allowed)).toMatch(/^quay/);
+    for (const ref of [
+      "registry.example.com/goldenx/win11",
+      "registry.example.com/other/win11",
+      "quay.example.org:5000/vdi-evil/x",
+      "evil.example.com/golden/win11",
+    ])
+      expect(() => containerDiskOf(disk(ref), allowed)).toThrow(
+        expect.objectContaining({
+          reason: "SourceNotAllowed",
+          retryable: false,
+          message: expect.stringContaining(`containerDisk ${ref}@sha256:`),
+        }),
+      );
+    expect(() => containerDiskOf(disk("registry.example.com/golden/win11"), [])).toThrow(
+      /allows none \(the agent's --allow-container-disk-prefix/,
+    );
+  });
+
+  it("refuses malformed containerDisk prefixes at the agent's start, naming the flag", () => {
+    expect(() =>
+      checkContainerDiskPrefixes(["registry.example.com/golden/", "localhost:5000/vdi"]),
+    ).not.toThrow();
+    for (const bad of [
+      "registry.example.com/golden:v1",
+      "registry.example.com/golden@sha256:aa",
+      "Registry/x",
+      "",
+    ])
+      expect(() => checkContainerDiskPrefixes([bad])).toThrow(
+        /--allow-container-disk-prefix must be a registry or repository prefix/,
+      );
   });
 
   it("takes its settings from the HostNode's kubevirt block, naming a bad field", () => {

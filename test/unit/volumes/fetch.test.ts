@@ -44,7 +44,10 @@ beforeAll(async () => {
     else if (req.url === "/moved.img") res.writeHead(301, { location: "/golden.img" }).end();
     else if (req.url === "/stalls.img")
       res.write(body.subarray(0, 1000)); // then nothing, ever
-    else if (req.url === "/endless.img") {
+    else if (req.url === "/drips.img") {
+      // A byte every 50 ms: never stalled, never done.
+      const drip = setInterval(() => (res.destroyed ? clearInterval(drip) : res.write("x")), 50);
+    } else if (req.url === "/endless.img") {
       // No Content-Length: only counting what arrives can stop it.
       const more = (): void => {
         if (!res.destroyed) res.write(body, () => setImmediate(more));
@@ -81,7 +84,7 @@ describe("fetchTo", () => {
   });
 
   it("refuses a source over the size limit, by its length or by what arrives, and keeps nothing of it", async () => {
-    const limits = { maxBytes: body.length - 1, stallTimeoutMs: 10_000 };
+    const limits = { maxBytes: body.length - 1, stallTimeoutMs: 10_000, deadlineMs: 60_000 };
     for (const src of [source, `${base}/golden.img`, `${base}/endless.img`]) {
       const err = await fetchTo(src, path.join(dir, "big"), within(limits)).catch((e: unknown) => e);
       expect(err).toMatchObject({ reason: "ImagePullFailed", retryable: false });
@@ -94,15 +97,35 @@ describe("fetchTo", () => {
     const err = await fetchTo(
       `${base}/stalls.img`,
       path.join(dir, "stalled"),
-      within({ maxBytes: 1024 ** 3, stallTimeoutMs: 300 }),
+      within({ maxBytes: 1024 ** 3, stallTimeoutMs: 300, deadlineMs: 60_000 }),
     ).catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: "ImagePullFailed", retryable: true });
     expect((err as Error).message).toContain("nothing received for 300 ms");
     expect(Date.now() - started).toBeLessThan(20_000); // it ended (jest's own timeout is the bound otherwise)
   });
 
+  it("fails a source that never stops dripping, at the deadline, however steadily bytes arrive", async () => {
+    const err = await fetchTo(
+      `${base}/drips.img`,
+      path.join(dir, "dripped"),
+      within({ maxBytes: 1024 ** 3, stallTimeoutMs: 1000, deadlineMs: 600 }),
+    ).catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: "ImagePullFailed", retryable: true });
+    expect((err as Error).message).toMatch(
+      /not finished within 600 ms \(the fetch's deadline\); [1-9]\d* bytes had arrived/,
+    );
+  });
+
   it("refuses a source that is not a path or URL with InvalidSpec", () => {
     expect(() => locate("ftp://example/x")).toThrow(expect.objectContaining({ reason: "InvalidSpec" }));
+  });
+
+  it("refuses a file URL no path can have (an encoded '/') at once, with InvalidSpec, never retried", async () => {
+    const bad = `file://${dir}/a%2Fgolden.img`;
+    expect(() => locate(bad)).toThrow(expect.objectContaining({ reason: "InvalidSpec", retryable: false }));
+    const err = await fetchTo(bad, path.join(dir, "never"), policy).catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: "InvalidSpec", retryable: false });
+    expect((err as Error).message).toContain(`image source ${bad} is not a usable file:/// URL`);
   });
 });
 
@@ -201,8 +224,11 @@ describe("the admin's source policy", () => {
     expect(bad({ localRoots: ["images"] })).toThrow(/--allow-source-root must be an absolute directory/);
     expect(bad({ urlPrefixes: ["ftp://x/"] })).toThrow(/--allow-source-url-prefix must be an http\(s\) URL/);
     expect(bad({ urlPrefixes: ["https://u:p@x/"] })).toThrow(/no query, fragment or credentials/);
-    expect(bad({ limits: { maxBytes: 0, stallTimeoutMs: 1000 } })).toThrow(
+    expect(bad({ limits: { maxBytes: 0, stallTimeoutMs: 1000, deadlineMs: 1000 } })).toThrow(
       /--fetch-max-bytes must be at least 1/,
+    );
+    expect(bad({ limits: { maxBytes: 1, stallTimeoutMs: 1000, deadlineMs: 0 } })).toThrow(
+      /--fetch-deadline must be at least 1000/,
     );
   });
 });

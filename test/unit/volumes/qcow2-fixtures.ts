@@ -25,3 +25,68 @@ export const QCOW2_FIXTURES: readonly Qcow2Fixture[] = [
 ];
 
 export const fixturePath = (f: Qcow2Fixture): string => path.join(FIXTURE_DIR, `${f.file}.header`);
+
+/**
+ * Images an attacker would craft, each made by the qemu-img commands given (`file` is the
+ * image's path; whatever else they name sits beside it), with what the inspector must say of it
+ * when it is declared `format`.
+ */
+export interface CraftedImage {
+  readonly file: string;
+  readonly commands: (file: string) => string[][];
+  readonly format: "qcow2" | "raw";
+  readonly refusal: RegExp;
+}
+
+export const CRAFTED_IMAGES: readonly CraftedImage[] = [
+  {
+    file: "data-file.qcow2",
+    // qemu-img create makes (or truncates) the data file it is given: never name a real one here.
+    commands: (f) => [["create", "-q", "-f", "qcow2", "-o", `data_file=${f}.data,data_file_raw=on`, f, "1M"]],
+    format: "qcow2",
+    refusal: /external data file/,
+  },
+  {
+    file: "backing.qcow2",
+    // -u: the backing file is named, never opened.
+    commands: (f) => [["create", "-q", "-f", "qcow2", "-u", "-b", `${f}.host-file`, "-F", "raw", f, "1M"]],
+    format: "qcow2",
+    refusal: /names a backing file \(".*\.host-file"\), and this image must stand alone/,
+  },
+  {
+    file: "encrypted.qcow2",
+    commands: (f) => [
+      [
+        "create",
+        "-q",
+        "--object",
+        "secret,id=s0,data=not-a-secret",
+        "-f",
+        "qcow2",
+        "-o",
+        "encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10",
+        f,
+        "1M",
+      ],
+    ],
+    format: "qcow2",
+    refusal: /encrypted/,
+  },
+  {
+    file: "snapshot.qcow2",
+    commands: (f) => [
+      ["create", "-q", "-f", "qcow2", f, "1M"],
+      ["snapshot", "-c", "before", f],
+    ],
+    format: "qcow2",
+    refusal: /1 internal snapshot/,
+  },
+  {
+    file: "qcow2-says-raw.qcow2",
+    commands: (f) => [["create", "-q", "-f", "qcow2", f, "1M"]],
+    format: "raw",
+    refusal: /the file is qcow2 \(or qcow\), the image says raw/,
+  },
+];
+
+export const craftedPath = (c: CraftedImage): string => path.join(FIXTURE_DIR, `${c.file}.header`);
