@@ -242,73 +242,79 @@ describe("profiles on libvirt hosts and the real file server", () => {
     await c.hosts.mergePatch({ name: first.host.name }, { spec: { unschedulable: false, drain: null } });
   });
 
-  it("a version on the store crafted with an external data file is refused at logon: the reason in the desktop's status and an Event, nothing attached", async () => {
-    const user = "erin@example.com";
-    const name = profileName(store(), user);
-    const first = await logon("erin-1", user, 1);
-    await logoff("erin-1");
-    // On the file server, v1 is replaced by a crafted image under its name, its data file beside it.
-    const v1 = path.join(fileServerRoot(), ns, name, "versions", "v000001-e1.qcow2");
-    rmSync(v1);
-    await runCommand("qemu-img", [
-      "create",
-      "-q",
-      "-f",
-      "qcow2",
-      "-o",
-      `data_file=${v1}.data,data_file_raw=on`,
-      v1,
-      "128M",
-    ]);
-    // The next logon on the other host, which has no copy of v1 and downloads it. Whatever
-    // happens, the session goes and the host comes back, so the tests after this one start clean.
-    await c.hosts.mergePatch({ name: first.host.name }, { spec: { unschedulable: true } });
-    try {
-      await c.sessions.create({
-        apiVersion: "griddesk.io/v1alpha1",
-        kind: "DesktopSession",
-        metadata: { name: "erin-2", namespace: ns },
-        spec: { poolRef: "kb", user },
-      });
-      const why =
-        "profile version v000001-e1.qcow2 on the store is refused before it was opened: it keeps its data in an external data file";
-      const desktop = await eventually(
-        "erin-2's desktop says why its profile is not attached",
-        async () => {
-          const s = await c.sessions.get({ namespace: ns, name: "erin-2" });
-          if (!s.status?.desktopRef) return undefined;
-          const d = await c.desktops.get({ namespace: ns, name: s.status.desktopRef });
-          return d.status?.profile?.phase === "Failed" && d.status.profile.message?.includes(why)
-            ? d
-            : undefined;
-        },
-        240_000,
-        1000,
-      ).catch(fail);
-      expect(desktop.spec.hostRef).not.toBe(first.host.name);
-      await eventsWhen(
-        ns,
-        `involvedObject.name=${desktop.metadata.name},reason=ProfileAttachFailed`,
-        "jsonpath={.items[*].message}",
-        (out) => out.includes(why),
-      );
-      // Nothing attached: the VM has its system disk only, and the host kept no copy of erin's v1.
-      const host = lvHosts.find((h) => h.name === desktop.spec.hostRef) as (typeof lvHosts)[number];
-      const disks = virsh(["domblklist", domainName(desktop.metadata.uid as string)], host.pid);
-      expect(disks).not.toMatch(/v0000\d\d-e\d\.qcow2/);
-      const kept = execFileSync(
-        "find",
-        [host.storage, "-path", `*/${name}/*`, "-name", "v000001-e1.qcow2*"],
-        {
-          encoding: "utf8",
-        },
-      );
-      expect(kept).toBe("");
-    } finally {
-      await logoff("erin-2").catch(() => undefined);
-      await c.hosts.mergePatch({ name: first.host.name }, { spec: { unschedulable: false } });
-    }
-  });
+  it.each([
+    {
+      who: "erin",
+      what: "an external data file",
+      options: (file: string) => ["-o", `data_file=${file}.data,data_file_raw=on`],
+      refusal: "it keeps its data in an external data file",
+    },
+    {
+      who: "frank",
+      what: "a foreign backing file",
+      options: (file: string) => ["-u", "-b", `${file}.host-file`, "-F", "raw"],
+      refusal: "it names a backing file",
+    },
+  ])(
+    "a version on the store crafted with $what is refused at logon: the reason in the desktop's status and an Event, nothing attached",
+    async ({ who, options, refusal }) => {
+      const user = `${who}@example.com`;
+      const name = profileName(store(), user);
+      const first = await logon(`${who}-1`, user, 1);
+      await logoff(`${who}-1`);
+      // On the file server, v1 is replaced by a crafted image under its name (what it names beside it).
+      const v1 = path.join(fileServerRoot(), ns, name, "versions", "v000001-e1.qcow2");
+      rmSync(v1);
+      await runCommand("qemu-img", ["create", "-q", "-f", "qcow2", ...options(v1), v1, "128M"]);
+      // The next logon on the other host, which has no copy of v1 and downloads it. Whatever
+      // happens, the session goes and the host comes back, so the tests after this one start clean.
+      await c.hosts.mergePatch({ name: first.host.name }, { spec: { unschedulable: true } });
+      try {
+        await c.sessions.create({
+          apiVersion: "griddesk.io/v1alpha1",
+          kind: "DesktopSession",
+          metadata: { name: `${who}-2`, namespace: ns },
+          spec: { poolRef: "kb", user },
+        });
+        const why = `profile version v000001-e1.qcow2 on the store is refused before it was opened: ${refusal}`;
+        const desktop = await eventually(
+          `${who}-2's desktop says why its profile is not attached`,
+          async () => {
+            const s = await c.sessions.get({ namespace: ns, name: `${who}-2` });
+            if (!s.status?.desktopRef) return undefined;
+            const d = await c.desktops.get({ namespace: ns, name: s.status.desktopRef });
+            return d.status?.profile?.phase === "Failed" && d.status.profile.message?.includes(why)
+              ? d
+              : undefined;
+          },
+          240_000,
+          1000,
+        ).catch(fail);
+        expect(desktop.spec.hostRef).not.toBe(first.host.name);
+        await eventsWhen(
+          ns,
+          `involvedObject.name=${desktop.metadata.name},reason=ProfileAttachFailed`,
+          "jsonpath={.items[*].message}",
+          (out) => out.includes(why),
+        );
+        // Nothing attached: the VM has its system disk only, and the host kept no copy of this user's v1.
+        const host = lvHosts.find((h) => h.name === desktop.spec.hostRef) as (typeof lvHosts)[number];
+        const disks = virsh(["domblklist", domainName(desktop.metadata.uid as string)], host.pid);
+        expect(disks).not.toMatch(/v0000\d\d-e\d\.qcow2/);
+        const kept = execFileSync(
+          "find",
+          [host.storage, "-path", `*/${name}/*`, "-name", "v000001-e1.qcow2*"],
+          {
+            encoding: "utf8",
+          },
+        );
+        expect(kept).toBe("");
+      } finally {
+        await logoff(`${who}-2`).catch(() => undefined);
+        await c.hosts.mergePatch({ name: first.host.name }, { spec: { unschedulable: false } });
+      }
+    },
+  );
 
   it("a logoff whose upload is cut keeps the desktop's disk, says so, leaves the head, and succeeds on retry", async () => {
     const user = "bob@example.com";
