@@ -18,8 +18,6 @@ kubectl apply --server-side --force-conflicts -f examples/hosts-simulated.yaml -
 
 # The CLI as a person runs it (bin/griddesk: the project's Node 24). It execs node, so a
 # background process's $! is node's own PID.
-griddesk() { bin/griddesk "$@"; }
-gd=(bin/griddesk)
 pids=()
 cleanup() {
   trap - EXIT INT TERM
@@ -30,7 +28,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 echo "==> starting the controller and a simulated agent (logs in $state)"
-"${gd[@]}" controller --metrics-bind-address 127.0.0.1:8080 >"$state/controller.log" 2>&1 &
+bin/griddesk controller --metrics-bind-address 127.0.0.1:8080 >"$state/controller.log" 2>&1 &
 pids+=($!)
 # The bootable test image (root only: it may install packages), which the libvirt host and the
 # three-hypervisor pool below boot.
@@ -54,7 +52,7 @@ IMG
 }
 # The sources an admin allows on these hosts: the examples' image directory and image server,
 # and the test image's directory (the three-hypervisor pool spans a simulated host too).
-"${gd[@]}" agent --adapter simulated --name sim-agent --hosts sim-small,sim-medium,sim-large \
+bin/griddesk agent --adapter simulated --name sim-agent --hosts sim-small,sim-medium,sim-large \
   --allow-source-root /srv/images --allow-source-url-prefix https://images.example.com/golden/ \
   ${image:+--allow-source-root "$image"} \
   --state-dir "$state/simulated" --health-probe-bind-address 127.0.0.1:8090 >"$state/agent.log" 2>&1 &
@@ -66,7 +64,7 @@ if [ "$(id -u)" = 0 ]; then
   if [ -n "$image" ] && hack/libvirt-up.sh >"$state/libvirt-up.log" 2>&1; then
     source hack/run.env
     mkdir -p "$run_libvirt_storage" && chmod 755 "$run_libvirt_storage"
-    "${gd[@]}" agent --adapter libvirt --name libvirt-agent --host-name local-libvirt --storage-path "$run_libvirt_storage" \
+    bin/griddesk agent --adapter libvirt --name libvirt-agent --host-name local-libvirt --storage-path "$run_libvirt_storage" \
       --allow-source-root "$image" \
       --host-labels griddesk.io/demo=libvirt --health-probe-bind-address 127.0.0.1:8091 >"$state/libvirt-agent.log" 2>&1 &
     pids+=($!)
@@ -133,7 +131,7 @@ status:
   allocatable: {cpu: "8", memory: 32Gi, ephemeral-storage: 500Gi, pods: "110"}
   capacity: {cpu: "8", memory: 32Gi, ephemeral-storage: 500Gi, pods: "110"}
 NODE
-  "${gd[@]}" agent --adapter kubevirt --name kubevirt-agent --vmi-namespace griddesk-desktops \
+  bin/griddesk agent --adapter kubevirt --name kubevirt-agent --vmi-namespace griddesk-desktops \
     --allow-container-disk-prefix registry.example.com/golden/ \
     --health-probe-bind-address 127.0.0.1:8092 >"$state/kubevirt-agent.log" 2>&1 &
   pids+=($!)
@@ -184,7 +182,7 @@ if [ ! -s "$b/tls.crt" ]; then
   {
     echo "users:"
     for u in alice bob; do
-      printf '  - name: %s\n    passwordHash: "%s"\n    groups: [staff]\n' "$u" "$(griddesk hash-password <"$b/$u.password")"
+      printf '  - name: %s\n    passwordHash: "%s"\n    groups: [staff]\n' "$u" "$(bin/griddesk hash-password <"$b/$u.password")"
     done
   } >"$b/users.yaml"
 fi
@@ -192,7 +190,7 @@ node --import tsx hack/lab-idp.ts --port 8444 --tls-cert-file "$b/tls.crt" --tls
   --users-file "$b/users.yaml" --client-secret-file "$b/oidc-client-secret" \
   --redirect-uri https://127.0.0.1:8443/auth/callback --redirect-uri https://localhost:8443/auth/callback >"$state/idp.log" 2>&1 &
 pids+=($!)
-NODE_EXTRA_CA_CERTS=$b/tls.crt "${gd[@]}" broker --bind-address 127.0.0.1:8443 --health-probe-bind-address 127.0.0.1:8093 \
+NODE_EXTRA_CA_CERTS=$b/tls.crt bin/griddesk broker --bind-address 127.0.0.1:8443 --health-probe-bind-address 127.0.0.1:8093 \
   --tls-cert-file "$b/tls.crt" --tls-key-file "$b/tls.key" --signing-key-file "$b/signing.key" \
   --oidc-issuer https://127.0.0.1:8444 --oidc-client-secret-file "$b/oidc-client-secret" \
   --external-url https://127.0.0.1:8443 --static-users-file "$b/users.yaml" >"$state/broker.log" 2>&1 &
@@ -208,7 +206,7 @@ for _ in $(seq 120); do
   [ "${avail:-0}" -ge "$want" ] && break
   sleep 1
 done
-griddesk status
+bin/griddesk status
 
 RUN_LIBVIRT=$libvirt RUN_KUBEVIRT=$kubevirt RUN_GRID=$grid hack/run-message.sh "$state"
 wait -n "${pids[@]}"

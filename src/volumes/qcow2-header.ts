@@ -66,10 +66,7 @@ export const isQcow2 = (start: Buffer): boolean => start.length >= 4 && start.re
  * that are not a qcow2 header, or a header (backing name, extensions) past the bytes given.
  */
 export function readQcow2Header(start: Buffer): Qcow2Header {
-  if (start.length < 72 || !isQcow2(start))
-    throw new Qcow2HeaderError("not a qcow2 image (no QFI\\xfb magic)");
-  const version = start.readUInt32BE(4);
-  if (version !== 2 && version !== 3) throw new Qcow2HeaderError(`unknown qcow2 version ${version}`);
+  const version = qcow2Version(start, 72);
   const v3 = version === 3;
   if (v3 && start.length < 104)
     throw new Qcow2HeaderError(`a version 3 header needs 104 bytes, ${start.length} read`);
@@ -93,11 +90,17 @@ export function readQcow2Header(start: Buffer): Qcow2Header {
  * alone). Throws Qcow2HeaderError for bytes that are not a qcow2 header, or a name past them.
  */
 export function backingFileName(start: Buffer): string | undefined {
-  if (start.length < 20 || !isQcow2(start))
+  qcow2Version(start, 20);
+  return optionalBacking(start).backingFile;
+}
+
+/** The version of a qcow2 header of at least `minBytes`; Qcow2HeaderError for anything else. */
+function qcow2Version(start: Buffer, minBytes: number): 2 | 3 {
+  if (start.length < minBytes || !isQcow2(start))
     throw new Qcow2HeaderError("not a qcow2 image (no QFI\\xfb magic)");
   const version = start.readUInt32BE(4);
   if (version !== 2 && version !== 3) throw new Qcow2HeaderError(`unknown qcow2 version ${version}`);
-  return optionalBacking(start).backingFile;
+  return version;
 }
 
 function optionalBacking(start: Buffer): { backingFile?: string } {

@@ -3,7 +3,6 @@
 // it stops in one line naming both, and `npm ci` never started (no node_modules appears). Root
 // is needed for `make test` and not for `make run`: checked as the unprivileged user nobody.
 import { afterAll, describe, expect, it, jest } from "@jest/globals";
-import { execFile } from "node:child_process";
 import {
   chmodSync,
   cpSync,
@@ -17,6 +16,7 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { runProgram } from "./support/cluster.js";
 
 jest.setTimeout(180_000);
 
@@ -24,19 +24,8 @@ const repo = fileURLToPath(new URL("../../", import.meta.url));
 const scratch = mkdtempSync(path.join(tmpdir(), "griddesk-prereqs-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(file, args, { cwd, env, timeout: 150_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const run = (file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv) =>
+  runProgram(file, args, { cwd, env, timeoutMs: 150_000 });
 
 /** A directory of links to every program in the system's bin directories but `hide`. */
 function pathWithout(hide: readonly string[]): string {

@@ -9,7 +9,6 @@
 // One substitution, and only one: the README points at `make run`'s cluster
 // ($PWD/.griddesk/cluster/kubeconfig); here that is the test cluster's kubeconfig.
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -21,6 +20,7 @@ import {
   mustKubectl,
   eventually,
   createTestNamespace,
+  runProgram,
 } from "./support/cluster.js";
 import { startControllerProcess, startSimulatedAgent, tearDown, tempStateDir } from "./support/griddesk.js";
 import type { GriddeskProcess } from "./support/processes.js";
@@ -67,21 +67,8 @@ function readmeCommands(readme: string, heading: string): string[] {
 const withoutComment = (line: string): string => line.replace(/\s+#.*$/, "").trim();
 const isWatch = (cmd: string): boolean => /\s(-w|--watch)(\s|$)/.test(cmd);
 
-function bash(
-  script: string,
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      "/bin/bash",
-      ["-c", script],
-      { cwd: repo, env, maxBuffer: 16 * 1024 * 1024, timeout: 240_000 },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const bash = (script: string, env: NodeJS.ProcessEnv) =>
+  runProgram("/bin/bash", ["-c", script], { cwd: repo, env, timeoutMs: 240_000 });
 
 const procs: GriddeskProcess[] = [];
 let systemNs = "";

@@ -18,26 +18,43 @@ export function kubectlPath(): string {
   return process.env.KUBECTL ?? "kubectl";
 }
 
-export interface KubectlResult {
+export interface ProgramResult {
   code: number;
   stdout: string;
   stderr: string;
 }
 
-/** Runs kubectl against the test cluster; never throws on a non-zero exit. */
-export async function kubectl(args: string[], input?: string): Promise<KubectlResult> {
+export interface ProgramOptions {
+  readonly cwd?: string;
+  /** The program's whole environment (default: the test's own). */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly input?: string;
+  readonly timeoutMs?: number;
+}
+
+/** Runs a program to its end and gives its exit code and output; never throws on a non-zero exit. */
+export async function runProgram(
+  file: string,
+  args: string[],
+  o: ProgramOptions = {},
+): Promise<ProgramResult> {
   return new Promise((resolve) => {
     const child = execFile(
-      kubectlPath(),
+      file,
       args,
-      { env: process.env, maxBuffer: 64 * 1024 * 1024 },
+      { cwd: o.cwd, env: o.env ?? process.env, maxBuffer: 64 * 1024 * 1024, timeout: o.timeoutMs ?? 0 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
       },
     );
-    if (input !== undefined) child.stdin?.end(input);
+    if (o.input !== undefined) child.stdin?.end(o.input);
   });
+}
+
+/** Runs kubectl against the test cluster; never throws on a non-zero exit. */
+export async function kubectl(args: string[], input?: string): Promise<ProgramResult> {
+  return runProgram(kubectlPath(), args, input === undefined ? {} : { input });
 }
 
 export async function mustKubectl(args: string[], input?: string): Promise<string> {
